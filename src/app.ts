@@ -1,0 +1,119 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createPubSub } from '@graphql-yoga/subscription';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createRequestContext } from './context.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildAppSchema } from './schema.js';
+import { createHealthRouter } from './server/health.js';
+import { createApolloServer, mountGraphQL } from './server/http.js';
+import { resolveToken } from './token.js';
+import { createClearTaxClient } from './upstream/cleartax-client.js';
+import { createStatusSource, type StatusSource } from './upload-activity/status-source.js';
+
+export type AppConfig = Config & { cleartaxBaseUrl: string };
+
+export interface App {
+  /** Listens on `config.host:config.port` (0 = any free port); resolves to the GraphQL URL. */
+  start(): Promise<string>;
+  /** Drains HTTP, closes sockets, stops every poller. Idempotent. */
+  stop(): Promise<void>;
+  /** `http://host:port/graphql`, once started. */
+  readonly url: string;
+  readonly source: StatusSource;
+  readonly metrics: Metrics;
+}
+
+/**
+ * The composition root: the only place that builds collaborators and wires them.
+ * Everything is created per app, so tests can run several side by side.
+ */
+export function createApp(config: AppConfig, deps: { logger: Logger }): App {
+  const { logger } = deps;
+  const metrics = createMetrics({ collectDefaults: true });
+  const client = createClearTaxClient({
+    baseUrl: config.cleartaxBaseUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    retries: config.upstreamRetries,
+    retryBaseMs: config.upstreamRetryBaseMs,
+    maxRetryAfterMs: config.upstreamMaxRetryAfterMs,
+    logger: logger.child({ component: 'cleartax-client' }),
+    onAttempt: ({ result, durationMs }) => {
+      metrics.upstreamAttempts.inc({ result });
+      metrics.upstreamDuration.observe({ result }, durationMs / 1000);
+    },
+  });
+  const source = createStatusSource({
+    client,
+    maxConcurrency: config.upstreamMaxConcurrency,
+    terminalCacheSize: config.terminalCacheSize,
+    terminalCacheTtlMs: config.terminalCacheTtlMs,
+    metrics,
+  });
+  const pubSub = createPubSub();
+
+  const httpServer: Server = createServer();
+  let url = '';
+  let stopping: Promise<void> | undefined;
+  let started: Promise<string> | undefined;
+
+  async function start(): Promise<string> {
+    const schema = await buildAppSchema({ maxActivityIds: config.maxActivityIds, pubSub });
+    const apollo = createApolloServer({ schema, httpServer, sandboxEnabled: config.sandboxEnabled, logger });
+    await apollo.start();
+    stopApollo = () => apollo.stop();
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(
+      createHealthRouter({
+        readiness: [{ name: 'upstream', check: () => client.ping() }],
+        registry: metrics.registry,
+      }),
+    );
+    mountGraphQL(app, apollo, (headers) =>
+      createRequestContext(source, resolveToken(headers['x-cleartax-auth-token'], config.cleartaxAuthToken)),
+    );
+    httpServer.on('request', app);
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    const address = httpServer.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    url = `http://${host}:${address.port}/graphql`;
+    logger.info({ url }, 'gateway listening');
+    return url;
+  }
+
+  let stopApollo: () => Promise<void> = async () => {
+    if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  };
+
+  return {
+    start() {
+      started ??= start();
+      return started;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await started?.catch(() => undefined);
+        await stopApollo();
+        logger.info('gateway stopped');
+      })();
+      return stopping;
+    },
+    get url() {
+      return url;
+    },
+    source,
+    metrics,
+  };
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * Everything the gateway can be told through its environment, validated once at
+ * start-up. Only this module reads `process.env` (via `loadConfig(process.env)` in
+ * main.ts); everything else receives the typed `Config`.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Upstream base URL; undefined means "start the embedded simulator". */
+  cleartaxBaseUrl: string | undefined;
+  /** Server-side fallback token, used when a client sends none. */
+  cleartaxAuthToken: string | undefined;
+  pollIntervalMs: number;
+  pollMaxIntervalMs: number;
+  upstreamTimeoutMs: number;
+  upstreamMaxConcurrency: number;
+  /** Retries after the first attempt for retry-safe failures (5xx, 429, timeout, network). */
+  upstreamRetries: number;
+  /** Base delay of the exponential retry backoff (jittered). */
+  upstreamRetryBaseMs: number;
+  /** A 429 whose Retry-After is longer than this is not waited for by a query. */
+  upstreamMaxRetryAfterMs: number;
+  maxActivityIds: number;
+  maxSubscriptionsPerConnection: number;
+  terminalCacheSize: number;
+  terminalCacheTtlMs: number;
+  redisUrl: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sandboxEnabled: boolean;
+  /** Step of the embedded simulator's lifecycle clock. */
+  simulatorStepMs: number;
+  /** Port of the embedded simulator (0 = any free port). */
+  simulatorPort: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, { message: 'must be an absolute http(s) URL' });
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'redis:' || url.protocol === 'rediss:';
+    } catch {
+      return false;
+    }
+  }, { message: 'must be a redis:// or rediss:// URL' });
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
+
+/** Each variable: its schema and its default (as the string an operator would type). */
+const variables = {
+  PORT: [int(0, 65535), '4000'],
+  HOST: [nonEmpty, '127.0.0.1'],
+  CLEARTAX_BASE_URL: [httpUrl, undefined],
+  CLEARTAX_AUTH_TOKEN: [nonEmpty, undefined],
+  POLL_INTERVAL_MS: [int(1), '2000'],
+  POLL_MAX_INTERVAL_MS: [int(1), '30000'],
+  UPSTREAM_TIMEOUT_MS: [int(1), '5000'],
+  UPSTREAM_MAX_CONCURRENCY: [int(1, 10_000), '32'],
+  UPSTREAM_RETRIES: [int(0, 10), '2'],
+  UPSTREAM_RETRY_BASE_MS: [int(0), '100'],
+  UPSTREAM_MAX_RETRY_AFTER_MS: [int(0), '2000'],
+  MAX_ACTIVITY_IDS: [int(1, 10_000), '100'],
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: [int(1, 100_000), '100'],
+  TERMINAL_CACHE_SIZE: [int(0), '10000'],
+  TERMINAL_CACHE_TTL_MS: [int(1), '3600000'],
+  REDIS_URL: [redisUrl, undefined],
+  LOG_LEVEL: [z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'],
+  SANDBOX_ENABLED: [bool, 'true'],
+  SIMULATOR_STEP_MS: [int(1), '3000'],
+  SIMULATOR_PORT: [int(0, 65535), '0'],
+} as const satisfies Record<string, readonly [z.ZodType, string | undefined]>;
+
+type Variables = typeof variables;
+type Parsed = { [K in keyof Variables]: z.output<Variables[K][0]> | (Variables[K][1] extends undefined ? undefined : never) };
+
+/**
+ * Reads and validates the environment. Pure: pass any record (tests pass literals).
+ * Throws one `ConfigError` whose message names the first offending variable, e.g.
+ * `POLL_INTERVAL_MS must be a whole number, got "abc"`. Empty strings count as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, [schema, fallback]] of Object.entries(variables) as [string, readonly [z.ZodType, string | undefined]][]) {
+    const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
+    if (raw === undefined) {
+      parsed[name] = undefined;
+      continue;
+    }
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? 'is invalid';
+      // Never echo secrets back, even in a start-up error.
+      const shown = name === 'CLEARTAX_AUTH_TOKEN' || name === 'REDIS_URL' ? '' : `, got ${JSON.stringify(raw)}`;
+      throw new ConfigError(`${name} ${reason}${shown}`);
+    }
+    parsed[name] = result.data;
+  }
+  const p = parsed as Parsed;
+  if (p.POLL_MAX_INTERVAL_MS < p.POLL_INTERVAL_MS) {
+    throw new ConfigError(
+      `POLL_MAX_INTERVAL_MS must be at least POLL_INTERVAL_MS (${p.POLL_INTERVAL_MS}), got ${p.POLL_MAX_INTERVAL_MS}`,
+    );
+  }
+  return {
+    port: p.PORT,
+    host: p.HOST,
+    cleartaxBaseUrl: p.CLEARTAX_BASE_URL,
+    cleartaxAuthToken: p.CLEARTAX_AUTH_TOKEN,
+    pollIntervalMs: p.POLL_INTERVAL_MS,
+    pollMaxIntervalMs: p.POLL_MAX_INTERVAL_MS,
+    upstreamTimeoutMs: p.UPSTREAM_TIMEOUT_MS,
+    upstreamMaxConcurrency: p.UPSTREAM_MAX_CONCURRENCY,
+    upstreamRetries: p.UPSTREAM_RETRIES,
+    upstreamRetryBaseMs: p.UPSTREAM_RETRY_BASE_MS,
+    upstreamMaxRetryAfterMs: p.UPSTREAM_MAX_RETRY_AFTER_MS,
+    maxActivityIds: p.MAX_ACTIVITY_IDS,
+    maxSubscriptionsPerConnection: p.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    terminalCacheSize: p.TERMINAL_CACHE_SIZE,
+    terminalCacheTtlMs: p.TERMINAL_CACHE_TTL_MS,
+    redisUrl: p.REDIS_URL,
+    logLevel: p.LOG_LEVEL,
+    sandboxEnabled: p.SANDBOX_ENABLED,
+    simulatorStepMs: p.SIMULATOR_STEP_MS,
+    simulatorPort: p.SIMULATOR_PORT,
+  };
+}

@@ -1,0 +1,117 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { UpstreamErrorBody } from './upstream/cleartax.types.js';
+
+/** The `extensions.code` values of the API contract, plus the generic fallback. */
+export enum ErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  RATE_LIMITED = 'RATE_LIMITED',
+  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_BAD_RESPONSE = 'UPSTREAM_BAD_RESPONSE',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/**
+ * An error whose message and code are safe to show a client. Resolvers throw these
+ * (or `UpstreamError`, which extends it); anything else is masked.
+ */
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly upstream?: UpstreamErrorBody,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export class BadUserInputError extends GatewayError {
+  override name = 'BadUserInputError';
+  constructor(message: string) {
+    super(ErrorCode.BAD_USER_INPUT, message);
+  }
+}
+
+export class UnauthenticatedError extends GatewayError {
+  override name = 'UnauthenticatedError';
+  constructor(message = 'No ClearTax token: send the X-Cleartax-Auth-Token header') {
+    super(ErrorCode.UNAUTHENTICATED, message);
+  }
+}
+
+/** Codes graphql-js / Apollo / graphql-ws attach themselves; they are safe to pass on. */
+const PASS_THROUGH_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** Turns a thrown value into the GraphQL error a client may see. */
+export function toGraphQLError(error: unknown, path?: ReadonlyArray<string | number>): GraphQLError {
+  if (error instanceof GraphQLError && !(error.originalError instanceof GatewayError)) return error;
+  const cause = error instanceof GraphQLError ? error.originalError : error;
+  if (cause instanceof GatewayError) {
+    return new GraphQLError(cause.message, {
+      path,
+      originalError: cause,
+      extensions: { code: cause.code, ...(cause.upstream ? { upstream: cause.upstream } : {}) },
+    });
+  }
+  return new GraphQLError('Internal server error', {
+    path,
+    originalError: error instanceof Error ? error : undefined,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  });
+}
+
+/**
+ * The one place that decides what of an error reaches a client, used by Apollo's
+ * `formatError` and by the WebSocket server (whose errors never pass through Apollo).
+ * Known codes pass; a `GatewayError` anywhere in the chain gets its code and
+ * `upstream` details; anything else becomes a generic INTERNAL_SERVER_ERROR without
+ * message details or stack.
+ */
+export function maskError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof GatewayError) {
+    return {
+      message: original.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: original.code, ...(original.upstream ? { upstream: original.upstream } : {}) },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && PASS_THROUGH_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  // graphql-js errors without a code and without an original error are request
+  // errors (validation, unknown variables); their messages are about the client's
+  // own document and safe to show.
+  if (error instanceof GraphQLError && !error.originalError && code === undefined) {
+    return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+  }
+  return {
+    message: 'Internal server error',
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+/** The code a thrown value will carry to the client (for logs and metrics). */
+export function errorCodeOf(error: unknown): string {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof GatewayError) return original.code;
+  if (original instanceof GraphQLError && typeof original.extensions?.code === 'string') return original.extensions.code;
+  return ErrorCode.INTERNAL_SERVER_ERROR;
+}

@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createSimulator, type Simulator } from './simulator/server.js';
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Invalid configuration: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let simulator: Simulator | undefined;
+  let baseUrl = config.cleartaxBaseUrl;
+  if (baseUrl === undefined) {
+    simulator = createSimulator({ host: config.host, port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true });
+    baseUrl = await simulator.start();
+  }
+
+  const app = createApp({ ...config, cleartaxBaseUrl: baseUrl }, { logger });
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal, exiting now');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    void Promise.all([app.stop(), simulator?.stop()]).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const url = await app.start();
+  const lines = [
+    '',
+    `  GraphQL:   ${url}  (POST/GET; WebSocket ${url.replace(/^http/, 'ws')})`,
+    `  Sandbox:   ${config.sandboxEnabled ? `${url}  (open in a browser)` : 'disabled (SANDBOX_ENABLED=false)'}`,
+    `  Health:    ${url.replace(/\/graphql$/, '/healthz')}  ${url.replace(/\/graphql$/, '/readyz')}`,
+    `  Upstream:  ${simulator ? `embedded simulator at ${baseUrl} (lifecycle step ${config.simulatorStepMs} ms)` : baseUrl}`,
+  ];
+  if (simulator) {
+    lines.push('  Seeded activities (taxableEntityId activityId status):');
+    for (const a of simulator.activities()) lines.push(`    ${a.taxableEntityId} ${a.activityId} ${a.status}`);
+    if (!config.cleartaxAuthToken) lines.push('  Send any non-empty X-Cleartax-Auth-Token header; the simulator accepts it.');
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+main().catch((error: unknown) => {
+  console.error('Gateway failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

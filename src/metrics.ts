@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one gateway (prom-client). A registry per app, not the
+ * global one, so two gateways in one test process do not collide.
+ */
+export interface Metrics {
+  registry: Registry;
+  upstreamAttempts: Counter<'result'>;
+  upstreamDuration: Histogram<'result'>;
+  sourceLoads: Counter<'outcome'>;
+  upstreamInFlight: Gauge;
+  watchedKeys: Gauge;
+  subscribers: Gauge;
+}
+
+export function createMetrics(options: { collectDefaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.collectDefaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    upstreamAttempts: new Counter({
+      name: 'gateway_upstream_attempts_total',
+      help: 'HTTP attempts towards ClearTax, by HTTP status or timeout/network',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'gateway_upstream_attempt_duration_seconds',
+      help: 'Duration of HTTP attempts towards ClearTax',
+      labelNames: ['result'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    sourceLoads: new Counter({
+      name: 'gateway_status_loads_total',
+      help: 'Status reads through the shared StatusSource: upstream, coalesced (joined one in flight) or cached (terminal)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    upstreamInFlight: new Gauge({
+      name: 'gateway_upstream_in_flight',
+      help: 'Upstream requests in flight',
+      registers: [registry],
+    }),
+    watchedKeys: new Gauge({
+      name: 'gateway_watched_activities',
+      help: 'Activities the StatusWatcher polls (one per token, entity, activity)',
+      registers: [registry],
+    }),
+    subscribers: new Gauge({
+      name: 'gateway_subscribers',
+      help: 'Subscribers across all watched activities',
+      registers: [registry],
+    }),
+  };
+}

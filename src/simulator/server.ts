@@ -1,0 +1,323 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nextState, type SimActivity } from './lifecycle.js';
+
+/** A scripted misbehaviour, consumed by matching status requests. */
+export interface SimFault {
+  /** Only requests for this activity (default: any). */
+  activityId?: string;
+  /** HTTP status to answer with (default 500). */
+  status?: number;
+  /** Raw body to send (default: upstream's error shape for that status). */
+  body?: string;
+  headers?: Record<string, string>;
+  /** Extra delay before answering. */
+  delayMs?: number;
+  /** Destroy the socket instead of answering (a connection reset). */
+  reset?: boolean;
+  /** How many requests it affects (default 1; `Infinity` until cleared). */
+  times?: number;
+}
+
+export interface CreateActivityInput {
+  taxableEntityId?: string;
+  activityId?: string;
+  status?: string;
+  errorMessage?: string | null;
+  queuedCount?: number | null;
+  /** Moved by the simulator clock (default true). */
+  isAuto?: boolean;
+  willAbort?: boolean;
+  queueLength?: number;
+}
+
+export type ActivityPatch = Partial<Pick<SimActivity, 'status' | 'errorMessage' | 'queuedCount' | 'isAuto'>>;
+
+export interface SimulatorStats {
+  /** Status requests received (including faulted ones). */
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+  /** Status requests per `${taxableEntityId}:${activityId}`. */
+  byActivity: Map<string, number>;
+}
+
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  /** Lifecycle clock step; 0 disables the clock (tests move activities themselves). */
+  stepMs: number;
+  /** Fixed delay before every status answer. */
+  delayMs?: number;
+  /** Create a handful of demo activities at start. */
+  shouldSeed?: boolean;
+}
+
+export interface Simulator {
+  /** Starts listening; resolves to the base URL to use as CLEARTAX_BASE_URL. */
+  start(): Promise<string>;
+  /** Idempotent. */
+  stop(): Promise<void>;
+  readonly url: string;
+  readonly stats: SimulatorStats;
+  resetStats(): void;
+  createActivity(input?: CreateActivityInput): SimActivity;
+  /** Changes an activity's state now; throws for an unknown activity. */
+  setState(taxableEntityId: string, activityId: string, patch: ActivityPatch): SimActivity;
+  /** Advances every auto activity one lifecycle step now. */
+  step(): void;
+  activities(): SimActivity[];
+  addFault(fault: SimFault): void;
+  clearFaults(): void;
+  setDelay(ms: number): void;
+  /** Makes upstream answer this status (401 or 403) for a token; `undefined` restores it. */
+  setTokenStatus(token: string, status: 401 | 403 | undefined): void;
+}
+
+const STATUS_PATH = /^\/v0\.2\/taxable_entities\/([^/]+)\/upload_activity\/([^/]+)\/status\/?$/;
+const CONTROL_ACTIVITY_PATH = /^\/__simulator\/activities\/([^/]+)\/([^/]+)\/?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The demo entity whose activities `shouldSeed` creates. */
+export const SEED_ENTITY_ID = '0b8c2a7e-5d1f-4c3a-9e6b-7f2d1a4c8e90';
+
+/**
+ * An embedded stand-in for the ClearTax upload-status endpoint: same path, header
+ * and bodies (200 and the documented 404 shape), activities moving through the
+ * lifecycle on a clock, and hooks for tests and demos (scripted states, faults,
+ * delays, per-token 401/403, request counts). The `/__simulator/*` routes expose the
+ * same hooks over HTTP; see the README.
+ */
+export function createSimulator(options: SimulatorOptions): Simulator {
+  const activities = new Map<string, SimActivity>();
+  let faults: (SimFault & { left: number })[] = [];
+  const tokenStatus = new Map<string, 401 | 403>();
+  const sockets = new Set<Socket>();
+  let delayMs = options.delayMs ?? 0;
+  let clock: NodeJS.Timeout | undefined;
+  let url = '';
+  let stopping: Promise<void> | undefined;
+  const stats: SimulatorStats = { requests: 0, inFlight: 0, maxInFlight: 0, byActivity: new Map() };
+
+  const keyOf = (entity: string, activity: string) => `${entity.toLowerCase()}:${activity.toLowerCase()}`;
+
+  function createActivity(input: CreateActivityInput = {}): SimActivity {
+    const activity: SimActivity = {
+      taxableEntityId: input.taxableEntityId ?? SEED_ENTITY_ID,
+      activityId: input.activityId ?? randomUUID(),
+      status: input.status ?? 'INIT',
+      errorMessage: input.errorMessage ?? null,
+      queuedCount: input.queuedCount === undefined ? 0 : input.queuedCount,
+      isAuto: input.isAuto ?? true,
+      plan: { willAbort: input.willAbort ?? false, queueLength: input.queueLength ?? 3 },
+    };
+    activities.set(keyOf(activity.taxableEntityId, activity.activityId), activity);
+    return activity;
+  }
+
+  function setState(entity: string, activityId: string, patch: ActivityPatch): SimActivity {
+    const activity = activities.get(keyOf(entity, activityId));
+    if (!activity) throw new Error(`simulator has no activity ${entity}/${activityId}`);
+    // Only own keys count: `queuedCount: undefined` means "leave it out of the body".
+    for (const [field, value] of Object.entries(patch)) (activity as unknown as Record<string, unknown>)[field] = value;
+    return activity;
+  }
+
+  function step(): void {
+    for (const activity of activities.values()) {
+      if (!activity.isAuto) continue;
+      const next = nextState(activity);
+      if (next) Object.assign(activity, next);
+    }
+  }
+
+  function seed(): void {
+    createActivity({ status: 'PROCESSED', isAuto: false });
+    createActivity({ status: 'ABORTED', errorMessage: 'Invalid GSTIN in row 3: 27AAAAA0000A1Z5 is not registered', isAuto: false });
+    createActivity({ status: 'INIT' });
+    createActivity({ status: 'INIT', willAbort: true, queueLength: 2 });
+    createActivity({ status: 'QUEUED', queuedCount: 5, queueLength: 5 });
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  function upstreamError(status: number, message: string): unknown {
+    return { errors: { err_1: { code: String(status), message, error_group_code: 0, error_id: 0 } } };
+  }
+
+  async function handleStatus(req: IncomingMessage, res: ServerResponse, entity: string, activityId: string): Promise<void> {
+    const counted = keyOf(entity, activityId);
+    stats.requests += 1;
+    stats.byActivity.set(counted, (stats.byActivity.get(counted) ?? 0) + 1);
+    stats.inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    try {
+      const fault = faults.find((f) => f.left > 0 && (f.activityId === undefined || f.activityId.toLowerCase() === activityId.toLowerCase()));
+      if (fault) fault.left -= 1;
+      const wait = delayMs + (fault?.delayMs ?? 0);
+      if (wait > 0) await sleep(wait);
+      if (fault?.reset) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault && (fault.status !== undefined || fault.body !== undefined)) {
+        const status = fault.status ?? 500;
+        send(res, status, fault.body ?? upstreamError(status, 'Simulated failure'), fault.headers);
+        return;
+      }
+      const token = req.headers['x-cleartax-auth-token'];
+      if (typeof token !== 'string' || token.trim() === '') {
+        send(res, 401, upstreamError(401, 'Missing X-Cleartax-Auth-Token'));
+        return;
+      }
+      const denied = tokenStatus.get(token);
+      if (denied) {
+        send(res, denied, upstreamError(denied, denied === 401 ? 'Invalid auth token' : 'Access to this taxable entity is denied'));
+        return;
+      }
+      const activity = UUID.test(entity) && UUID.test(activityId) ? activities.get(counted) : undefined;
+      if (!activity) {
+        send(res, 404, upstreamError(404, `No activity found for id ${activityId}`));
+        return;
+      }
+      const body: Record<string, unknown> = {
+        activityId: activity.activityId,
+        status: activity.status,
+        errorMessage: activity.errorMessage,
+      };
+      if (activity.queuedCount !== undefined) body.queuedCount = activity.queuedCount;
+      send(res, 200, body);
+    } finally {
+      stats.inFlight -= 1;
+    }
+  }
+
+  async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+    let text = '';
+    for await (const chunk of req) {
+      text += String(chunk);
+      if (text.length > 64 * 1024) throw new Error('body too large');
+    }
+    if (text.trim() === '') return {};
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('body must be a JSON object');
+    return value as Record<string, unknown>;
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    try {
+      if (path === '/__simulator/activities' && req.method === 'GET') return send(res, 200, [...activities.values()]);
+      if (path === '/__simulator/activities' && req.method === 'POST') {
+        return send(res, 201, createActivity((await readJson(req)) as CreateActivityInput));
+      }
+      const match = CONTROL_ACTIVITY_PATH.exec(path);
+      if (match && (req.method === 'PUT' || req.method === 'PATCH')) {
+        return send(res, 200, setState(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), (await readJson(req)) as ActivityPatch));
+      }
+      if (path === '/__simulator/faults' && req.method === 'POST') {
+        addFault((await readJson(req)) as SimFault);
+        return send(res, 201, { faults: faults.length });
+      }
+      if (path === '/__simulator/faults' && req.method === 'DELETE') {
+        clearFaults();
+        return send(res, 200, { faults: 0 });
+      }
+      if (path === '/__simulator/stats' && req.method === 'GET') {
+        return send(res, 200, { ...stats, byActivity: Object.fromEntries(stats.byActivity) });
+      }
+      send(res, 404, { error: `no simulator route ${req.method} ${path}` });
+    } catch (error) {
+      send(res, 400, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const match = STATUS_PATH.exec(path);
+    const work =
+      match && req.method === 'GET'
+        ? handleStatus(req, res, safeDecode(match[1]!), safeDecode(match[2]!))
+        : path.startsWith('/__simulator/')
+          ? handleControl(req, res, path)
+          : Promise.resolve(send(res, 404, upstreamError(404, `No route for ${req.method} ${path}`)));
+    work.catch(() => {
+      if (!res.headersSent) send(res, 500, upstreamError(500, 'Simulator error'));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  function addFault(fault: SimFault): void {
+    faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  function clearFaults(): void {
+    faults = [];
+  }
+
+  return {
+    async start() {
+      if (options.shouldSeed) seed();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+      if (options.stepMs > 0) clock = setInterval(step, options.stepMs);
+      return url;
+    },
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        if (clock) clearInterval(clock);
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return stopping;
+    },
+    get url() {
+      return url;
+    },
+    stats,
+    resetStats() {
+      stats.requests = 0;
+      stats.maxInFlight = stats.inFlight;
+      stats.byActivity.clear();
+    },
+    createActivity,
+    setState,
+    step,
+    activities: () => [...activities.values()],
+    addFault,
+    clearFaults,
+    setDelay(ms) {
+      delayMs = ms;
+    },
+    setTokenStatus(token, status) {
+      if (status === undefined) tokenStatus.delete(token);
+      else tokenStatus.set(token, status);
+    },
+  };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

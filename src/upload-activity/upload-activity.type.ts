@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { DateTimeISOResolver, UUIDResolver } from 'graphql-scalars';
+import { isTerminalStatus, type StatusSnapshot } from '../upstream/cleartax.types.js';
+import { UploadStatus, toUploadStatus } from './upload-status.js';
+
+@ObjectType('UploadActivity', { description: 'One E-Way Bill upload activity and its processing status.' })
+export class UploadActivity {
+  @Field(() => ID, {
+    description: 'Globally unique and stable: "UploadActivity:<taxableEntityId>:<activityId>", for client cache normalisation.',
+  })
+  id!: string;
+
+  @Field(() => UUIDResolver)
+  activityId!: string;
+
+  @Field(() => UUIDResolver)
+  taxableEntityId!: string;
+
+  @Field(() => UploadStatus, { description: 'UNKNOWN when upstream sends a value not listed.' })
+  status!: UploadStatus;
+
+  @Field(() => String, { description: 'The upstream status string, verbatim.' })
+  rawStatus!: string;
+
+  @Field(() => String, { nullable: true })
+  errorMessage!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Position in the processing queue, when upstream reports one.' })
+  queuedCount!: number | null;
+
+  @Field(() => Boolean, { description: 'PROCESSED or ABORTED: the status will not change again.' })
+  isTerminal!: boolean;
+
+  @Field(() => DateTimeISOResolver, { description: 'When the gateway read this from upstream.' })
+  fetchedAt!: Date;
+}
+
+/** The stable global id of an activity (also the client cache key). */
+export function uploadActivityId(taxableEntityId: string, activityId: string): string {
+  return `UploadActivity:${taxableEntityId.toLowerCase()}:${activityId.toLowerCase()}`;
+}
+
+export function toUploadActivity(snapshot: StatusSnapshot): UploadActivity {
+  return Object.assign(new UploadActivity(), {
+    id: uploadActivityId(snapshot.taxableEntityId, snapshot.activityId),
+    activityId: snapshot.activityId,
+    taxableEntityId: snapshot.taxableEntityId,
+    status: toUploadStatus(snapshot.rawStatus),
+    rawStatus: snapshot.rawStatus,
+    errorMessage: snapshot.errorMessage,
+    queuedCount: snapshot.queuedCount,
+    isTerminal: isTerminalStatus(snapshot.rawStatus),
+    fetchedAt: new Date(snapshot.fetchedAt),
+  });
+}
