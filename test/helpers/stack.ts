@@ -1,0 +1,79 @@
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { onTestFinished } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
+
+export const ENTITY = '11111111-2222-4333-8444-555555555555';
+export const TOKEN = 'test-token-abc';
+
+export interface Stack {
+  app: App;
+  simulator: Simulator;
+  config: Config;
+  /** POSTs a typed document; returns the parsed GraphQL response. */
+  query<TData, TVars>(
+    document: TypedDocumentNode<TData, TVars>,
+    variables: TVars,
+    options?: { token?: string | null },
+  ): Promise<GraphQLResponse<TData>>;
+  /** POSTs a raw query string. */
+  raw(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: GraphQLResponse<unknown> }>;
+}
+
+export interface GraphQLResponse<TData> {
+  data?: TData | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; upstream?: unknown } }[];
+}
+
+/**
+ * Starts a simulator (clock off unless asked) and a real gateway against it, both
+ * on 127.0.0.1 with free ports, and registers their disposal with the test.
+ * `env` overrides the contract's variables as an operator would set them.
+ */
+export async function startStack(
+  env: Record<string, string> = {},
+  simulatorOptions: Partial<SimulatorOptions> = {},
+): Promise<Stack> {
+  const simulator = createSimulator({ stepMs: 0, ...simulatorOptions });
+  const baseUrl = await simulator.start();
+  onTestFinished(() => simulator.stop());
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    UPSTREAM_RETRY_BASE_MS: '1',
+    UPSTREAM_TIMEOUT_MS: '1000',
+    ...env,
+    CLEARTAX_BASE_URL: env.CLEARTAX_BASE_URL ?? baseUrl,
+  });
+  const app = createApp({ ...config, cleartaxBaseUrl: config.cleartaxBaseUrl! }, { logger: createLogger(config.logLevel) });
+  await app.start();
+  onTestFinished(() => app.stop());
+
+  async function raw(body: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as GraphQLResponse<unknown> };
+  }
+
+  return {
+    app,
+    simulator,
+    config,
+    async query(document, variables, options = {}) {
+      const token = options.token === undefined ? TOKEN : options.token;
+      const { json } = await raw(
+        { query: print(document), variables },
+        token === null ? {} : { 'X-Cleartax-Auth-Token': token },
+      );
+      return json as GraphQLResponse<never>;
+    },
+    raw,
+  };
+}
