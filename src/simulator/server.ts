@@ -74,6 +74,11 @@ export interface Simulator {
   setDelay(ms: number): void;
   /** Makes upstream answer this status (401 or 403) for a token; `undefined` restores it. */
   setTokenStatus(token: string, status: 401 | 403 | undefined): void;
+  /**
+   * Holds every status request (counted, in flight, unanswered) until the returned
+   * function is called: lets a test line up concurrent callers deterministically.
+   */
+  hold(): () => void;
 }
 
 const STATUS_PATH = /^\/v0\.2\/taxable_entities\/([^/]+)\/upload_activity\/([^/]+)\/status\/?$/;
@@ -96,6 +101,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const tokenStatus = new Map<string, 401 | 403>();
   const sockets = new Set<Socket>();
   let delayMs = options.delayMs ?? 0;
+  let gate: Promise<void> | undefined;
   let clock: NodeJS.Timeout | undefined;
   let url = '';
   let stopping: Promise<void> | undefined;
@@ -160,6 +166,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     try {
       const fault = faults.find((f) => f.left > 0 && (f.activityId === undefined || f.activityId.toLowerCase() === activityId.toLowerCase()));
       if (fault) fault.left -= 1;
+      if (gate) await gate;
       const wait = delayMs + (fault?.delayMs ?? 0);
       if (wait > 0) await sleep(wait);
       if (fault?.reset) {
@@ -310,6 +317,15 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     setTokenStatus(token, status) {
       if (status === undefined) tokenStatus.delete(token);
       else tokenStatus.set(token, status);
+    },
+    hold() {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      gate = held;
+      return () => {
+        if (gate === held) gate = undefined;
+        release();
+      };
     },
   };
 }

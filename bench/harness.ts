@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+import { createApp, type App } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+
+export const ENTITY = '0b8c2a7e-5d1f-4c3a-9e6b-7f2d1a4c8e90';
+
+/** Simulator plus gateway on 127.0.0.1 free ports, in this process. */
+export async function startGateway(env: Record<string, string>, simulatorOptions: Partial<SimulatorOptions> = {}) {
+  const simulator: Simulator = createSimulator({ stepMs: 0, ...simulatorOptions });
+  const baseUrl = await simulator.start();
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, CLEARTAX_BASE_URL: baseUrl });
+  const app: App = createApp({ ...config, cleartaxBaseUrl: baseUrl }, { logger: createLogger('silent') });
+  await app.start();
+  return {
+    app,
+    simulator,
+    config,
+    async stop() {
+      await app.stop();
+      await simulator.stop();
+    },
+  };
+}
+
+/** `--name value` options with numeric defaults. */
+export function numericArgs<T extends Record<string, number>>(defaults: T): T {
+  const { values } = parseArgs({
+    options: Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }])),
+    strict: true,
+  });
+  const out: Record<string, number> = { ...defaults };
+  for (const [k, v] of Object.entries(values)) {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${k} must be a non-negative number, got ${String(v)}`);
+    out[k] = n;
+  }
+  return out as T;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** A markdown table, ready to paste into the README. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** A small deterministic PRNG (mulberry32) so runs are comparable. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
