@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createPubSub } from '@graphql-yoga/subscription';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createRequestContext } from './context.js';
@@ -10,9 +9,12 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { buildAppSchema } from './schema.js';
 import { createHealthRouter } from './server/health.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
-import { resolveToken } from './token.js';
+import { createWebSocketEndpoint, type WebSocketEndpoint } from './server/ws.js';
+import { createAppPubSub } from './pubsub.js';
+import { resolveConnectionToken, resolveToken } from './token.js';
 import { createClearTaxClient } from './upstream/cleartax-client.js';
 import { createStatusSource, type StatusSource } from './upload-activity/status-source.js';
+import { createStatusWatcher, type StatusWatcher } from './upload-activity/status-watcher.js';
 
 export type AppConfig = Config & { cleartaxBaseUrl: string };
 
@@ -24,7 +26,10 @@ export interface App {
   /** `http://host:port/graphql`, once started. */
   readonly url: string;
   readonly source: StatusSource;
+  readonly watcher: StatusWatcher;
   readonly metrics: Metrics;
+  /** Open WebSocket connections. */
+  readonly connections: number;
 }
 
 /**
@@ -53,16 +58,43 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     terminalCacheTtlMs: config.terminalCacheTtlMs,
     metrics,
   });
-  const pubSub = createPubSub();
+  const pubSub = createAppPubSub();
+  const watcher = createStatusWatcher({
+    source,
+    pubSub,
+    intervalMs: config.pollIntervalMs,
+    maxIntervalMs: config.pollMaxIntervalMs,
+    logger: logger.child({ component: 'status-watcher' }),
+    metrics,
+  });
 
   const httpServer: Server = createServer();
   let url = '';
   let stopping: Promise<void> | undefined;
   let started: Promise<string> | undefined;
+  let ws: WebSocketEndpoint | undefined;
 
   async function start(): Promise<string> {
-    const schema = await buildAppSchema({ maxActivityIds: config.maxActivityIds, pubSub });
-    const apollo = createApolloServer({ schema, httpServer, sandboxEnabled: config.sandboxEnabled, logger });
+    const schema = await buildAppSchema({ pubSub });
+    const endpoint = createWebSocketEndpoint({
+      httpServer,
+      schema,
+      path: '/graphql',
+      logger,
+      maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+      tokenFor: (params) => resolveConnectionToken(params, config.cleartaxAuthToken),
+      contextFor: (token, track) =>
+        createRequestContext({ source, token, maxActivityIds: config.maxActivityIds, watcher, track }),
+    });
+    ws = endpoint;
+    const apollo = createApolloServer({
+      schema,
+      httpServer,
+      sandboxEnabled: config.sandboxEnabled,
+      logger,
+      // Drain: sockets close with 1001 (going away) instead of being cut (1006).
+      plugins: [{ async serverWillStart() { return { drainServer: () => endpoint.dispose() }; } }],
+    });
     await apollo.start();
     stopApollo = () => apollo.stop();
 
@@ -75,7 +107,11 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       }),
     );
     mountGraphQL(app, apollo, (headers) =>
-      createRequestContext(source, resolveToken(headers['x-cleartax-auth-token'], config.cleartaxAuthToken)),
+      createRequestContext({
+        source,
+        token: resolveToken(headers['x-cleartax-auth-token'], config.cleartaxAuthToken),
+        maxActivityIds: config.maxActivityIds,
+      }),
     );
     httpServer.on('request', app);
 
@@ -106,6 +142,8 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       stopping ??= (async () => {
         await started?.catch(() => undefined);
         await stopApollo();
+        await ws?.dispose();
+        await watcher.stop();
         logger.info('gateway stopped');
       })();
       return stopping;
@@ -114,6 +152,10 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       return url;
     },
     source,
+    watcher,
     metrics,
+    get connections() {
+      return ws?.connections ?? 0;
+    },
   };
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { printSchema } from 'graphql';
-import { createPubSub } from '@graphql-yoga/subscription';
+import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
 
 /**
@@ -9,6 +9,6 @@ import { buildAppSchema } from './schema.js';
  * dependencies, so placeholders are fine here.
  */
 export async function printAppSchema(): Promise<string> {
-  const schema = await buildAppSchema({ maxActivityIds: 1, pubSub: createPubSub() });
+  const schema = await buildAppSchema({ pubSub: createAppPubSub() });
   return printSchema(schema) + '\n';
 }

@@ -1,28 +1,20 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
-import { UploadActivityResolver, type UploadActivityResolverOptions } from './upload-activity/upload-activity.resolver.js';
+import { UploadActivityResolver } from './upload-activity/upload-activity.resolver.js';
 
-export interface SchemaDependencies extends UploadActivityResolverOptions {
+export interface SchemaDependencies {
+  /** type-graphql requires one even though every subscription brings its own `subscribe`. */
   pubSub: PubSub;
 }
 
 /**
- * Builds the executable schema. Resolver instances are created here with their
- * dependencies (type-graphql's `container`), so two gateways in one process each
- * get their own.
+ * Builds the executable schema. Resolvers hold no state (everything per operation
+ * comes through the context), so one instance serves every gateway in the process.
  */
 export async function buildAppSchema(deps: SchemaDependencies): Promise<GraphQLSchema> {
-  const instances = new Map<Function, object>([[UploadActivityResolver, new UploadActivityResolver(deps)]]);
   return buildSchema({
     resolvers: [UploadActivityResolver],
-    container: {
-      get(someClass) {
-        const instance = instances.get(someClass as Function);
-        if (!instance) throw new Error(`no instance registered for resolver ${String((someClass as Function).name)}`);
-        return instance;
-      },
-    },
     pubSub: deps.pubSub,
     validate: false,
   });

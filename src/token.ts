@@ -15,3 +15,24 @@ export function resolveToken(sent: unknown, fallback: string | undefined): strin
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   return fallback;
 }
+
+/**
+ * A WebSocket connection's token: `connectionParams.authToken`, else a key named
+ * `X-Cleartax-Auth-Token` in any case, else the server's fallback.
+ */
+export function resolveConnectionToken(
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+  fallback: string | undefined,
+): string | undefined {
+  if (connectionParams) {
+    const direct = resolveToken(connectionParams.authToken, undefined);
+    if (direct !== undefined) return direct;
+    for (const [name, value] of Object.entries(connectionParams)) {
+      if (name.toLowerCase() === 'x-cleartax-auth-token') {
+        const fromHeader = resolveToken(value, undefined);
+        if (fromHeader !== undefined) return fromHeader;
+      }
+    }
+  }
+  return fallback;
+}

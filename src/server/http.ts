@@ -7,7 +7,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
-import { errorCodeOf, maskError } from '../errors.js';
+import { maskError } from '../errors.js';
+import { logOperationErrors } from './error-logging.js';
 import type { RequestContext } from '../context.js';
 
 export interface ApolloOptions {
@@ -30,12 +31,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<Request
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, operationName }) {
-          for (const error of errors) {
-            const code = errorCodeOf(error);
-            const fields = { operationName, code, path: error.path };
-            if (code === 'INTERNAL_SERVER_ERROR') logger.error({ ...fields, err: error.originalError ?? error }, 'operation failed');
-            else logger.debug(fields, error.message);
-          }
+          logOperationErrors(logger, errors, { transport: 'http', operationName });
         },
       };
     },

@@ -1,29 +1,33 @@
 import 'reflect-metadata';
-import { Args, Ctx, Query, Resolver } from 'type-graphql';
-import { BadUserInputError } from '../errors.js';
+import { Args, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../context.js';
+import type { StatusEvent } from '../pubsub.js';
 import type { ActivityKey } from '../upstream/cleartax.types.js';
 import { UploadActivitiesArgs, UploadActivityArgs } from './upload-activity.args.js';
 import { UploadActivity, toUploadActivity } from './upload-activity.type.js';
-
-export interface UploadActivityResolverOptions {
-  maxActivityIds: number;
-}
 
 /** UUIDs are case-insensitive; one spelling per activity keeps keys deduplicated. */
 export function activityKey(taxableEntityId: string, activityId: string): ActivityKey {
   return { taxableEntityId: taxableEntityId.toLowerCase(), activityId: activityId.toLowerCase() };
 }
 
+/** A watcher event as the subscription field's value, or its error. */
+function toSubscriptionValue(event: StatusEvent): UploadActivity {
+  if (event.type === 'error') throw new GatewayError(event.code, event.message, event.upstream);
+  return toUploadActivity(event.snapshot);
+}
+
+type SubscribeData<TArgs> = SubscribeResolverData<unknown, TArgs, RequestContext>;
+
 /**
- * Thin by design: check arguments, resolve the token, ask the operation's loader.
- * Errors are thrown (or returned per list item) as they are; `maskError` gives them
- * their contract code on the way out.
+ * Thin by design: check arguments, resolve the token, ask the operation's loader
+ * (queries) or the StatusWatcher (subscriptions). Errors are thrown (or returned
+ * per list item) as they are; `maskError` gives them their contract code on the
+ * way out.
  */
 @Resolver(() => UploadActivity)
 export class UploadActivityResolver {
-  constructor(private readonly options: UploadActivityResolverOptions) {}
-
   @Query(() => UploadActivity, {
     nullable: true,
     description: 'The current status of one upload activity, read from ClearTax (terminal states may come from cache).',
@@ -45,11 +49,39 @@ export class UploadActivityResolver {
     @Args(() => UploadActivitiesArgs) { taxableEntityId, activityIds }: UploadActivitiesArgs,
     @Ctx() context: RequestContext,
   ): Promise<(UploadActivity | Error)[]> {
-    if (activityIds.length > this.options.maxActivityIds) {
-      throw new BadUserInputError(`activityIds may list at most ${this.options.maxActivityIds} ids, got ${activityIds.length}`);
-    }
+    context.checkActivityIds(activityIds);
     const results = await context.statusLoader().loadMany(activityIds.map((id) => activityKey(taxableEntityId, id)));
     // graphql-js turns an Error list item into null plus an error at that index.
     return results.map((result) => (result instanceof Error ? result : toUploadActivity(result)));
+  }
+
+  @Subscription(() => UploadActivity, {
+    description:
+      'The current state, then one event per change of status, errorMessage or queuedCount; completes after a terminal status. ' +
+      'NOT_FOUND, UNAUTHENTICATED and FORBIDDEN arrive as an error, then the subscription completes.',
+    subscribe: ({ args, context }: SubscribeData<UploadActivityArgs>) =>
+      context.watchStatus([activityKey(args.taxableEntityId, args.activityId)]),
+  })
+  uploadActivityStatusChanged(
+    @Root() event: StatusEvent,
+    @Args(() => UploadActivityArgs) _args: UploadActivityArgs,
+  ): UploadActivity {
+    return toSubscriptionValue(event);
+  }
+
+  @Subscription(() => UploadActivity, {
+    description:
+      'As uploadActivityStatusChanged, for several activities of one entity; completes when every listed activity is terminal ' +
+      '(or has failed with an error).',
+    subscribe: ({ args, context }: SubscribeData<UploadActivitiesArgs>) => {
+      context.checkActivityIds(args.activityIds);
+      return context.watchStatus(args.activityIds.map((id: string) => activityKey(args.taxableEntityId, id)));
+    },
+  })
+  uploadActivitiesStatusChanged(
+    @Root() event: StatusEvent,
+    @Args(() => UploadActivitiesArgs) _args: UploadActivitiesArgs,
+  ): UploadActivity {
+    return toSubscriptionValue(event);
   }
 }

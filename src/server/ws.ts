@@ -1,0 +1,154 @@
+import type { Server } from 'node:http';
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Context } from 'graphql-ws';
+import { WebSocketServer } from 'ws';
+import type { Logger } from 'pino';
+import { ErrorCode, maskError } from '../errors.js';
+import type { RequestContext } from '../context.js';
+import type { StatusSubscription } from '../upload-activity/status-subscription.js';
+import { logOperationErrors } from './error-logging.js';
+
+export interface WebSocketOptions {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  path: string;
+  logger: Logger;
+  maxSubscriptionsPerConnection: number;
+  /** The connection's token from its connectionParams (or the server fallback); undefined refuses it. */
+  tokenFor(connectionParams: Readonly<Record<string, unknown>> | undefined): string | undefined;
+  /** Builds one operation's context for a connection's token. */
+  contextFor(token: string, track: (subscription: StatusSubscription) => void): RequestContext;
+}
+
+export interface WebSocketEndpoint {
+  /** Closes every socket with 1001 (going away) and ends their subscriptions. Idempotent. */
+  dispose(): Promise<void>;
+  /** Open connections right now. */
+  readonly connections: number;
+}
+
+/** Per-connection state, kept off graphql-ws's context object. */
+interface Connection {
+  token: string;
+  /** Every subscription started on this socket, ended explicitly when it closes. */
+  subscriptions: Set<StatusSubscription>;
+  /** Operation ids currently running, for the per-connection limit. */
+  operations: Set<string>;
+  isClosed: boolean;
+}
+
+type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown }>;
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path. This
+ * path runs outside Apollo's request pipeline, so it applies the same validation
+ * rules, the same `maskError` and the same error logging itself. Teardown is
+ * explicit: when a socket closes, every subscription it started is closed, even one
+ * still starting or one whose iterator graphql-ws never got to return.
+ */
+export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEndpoint {
+  const { logger } = options;
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const connections = new WeakMap<WsContext, Connection>();
+  let openConnections = 0;
+
+  const mask = (errors: readonly GraphQLError[]) =>
+    errors.map((error) => {
+      const formatted = maskError(error.toJSON(), error);
+      return new GraphQLError(formatted.message, { extensions: formatted.extensions, path: formatted.path, nodes: error.nodes });
+    });
+
+  function release(connection: Connection | undefined): void {
+    if (!connection || connection.isClosed) return;
+    connection.isClosed = true;
+    openConnections -= 1;
+    for (const subscription of connection.subscriptions) subscription.close();
+    connection.subscriptions.clear();
+    connection.operations.clear();
+  }
+
+  const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown }>(
+    {
+      schema: options.schema,
+      onConnect(ctx) {
+        const token = options.tokenFor(ctx.connectionParams);
+        if (token === undefined) {
+          // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
+          (ctx.extra.socket as { close(code: number, reason: string): void }).close(
+            4403,
+            'Forbidden: no ClearTax token; send connectionParams.authToken',
+          );
+          return false;
+        }
+        openConnections += 1;
+        connections.set(ctx, { token, subscriptions: new Set(), operations: new Set(), isClosed: false });
+        return true;
+      },
+      onSubscribe(ctx, id, payload) {
+        const connection = connections.get(ctx);
+        if (!connection || connection.isClosed) return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        if (connection.operations.size >= options.maxSubscriptionsPerConnection) {
+          return [
+            new GraphQLError(`A connection may hold at most ${options.maxSubscriptionsPerConnection} subscriptions`, {
+              extensions: { code: ErrorCode.BAD_USER_INPUT },
+            }),
+          ];
+        }
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(options.schema, document, specifiedRules);
+        if (errors.length > 0) {
+          return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        }
+        connection.operations.add(id);
+        return {
+          schema: options.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: options.contextFor(connection.token, (subscription) => {
+            // A subscription that starts after its socket closed ends at once.
+            if (connection.isClosed) subscription.close();
+            else {
+              connection.subscriptions.add(subscription);
+              void subscription.closed.then(() => connection.subscriptions.delete(subscription));
+            }
+          }),
+        };
+      },
+      onNext(_ctx, _id, payload, _args, result) {
+        const execution = result as ExecutionResult;
+        if (!execution.errors?.length) return;
+        logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName });
+        return { ...execution, errors: mask(execution.errors) };
+      },
+      onError(_ctx, _id, payload, errors) {
+        logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName });
+        return mask(errors);
+      },
+      onComplete(ctx, id) {
+        connections.get(ctx)?.operations.delete(id);
+      },
+      onClose(ctx) {
+        release(connections.get(ctx));
+      },
+    },
+    wsServer,
+  );
+
+  let disposing: Promise<void> | undefined;
+  return {
+    dispose() {
+      disposing ??= Promise.resolve(serverCleanup.dispose());
+      return disposing;
+    },
+    get connections() {
+      return openConnections;
+    },
+  };
+}
