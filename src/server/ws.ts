@@ -4,7 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
-import { ErrorCode, maskError } from '../errors.js';
+import { ErrorCode, GatewayError, maskError } from '../errors.js';
 import type { RequestContext } from '../context.js';
 import type { StatusSubscription } from '../upload-activity/status-subscription.js';
 import { logOperationErrors } from './error-logging.js';
@@ -121,6 +121,13 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
           }),
         };
       },
+      onOperation(_ctx, _id, _payload, _args, result) {
+        // Like Apollo, errors raised before execution (variable coercion) are the
+        // client's: graphql-js returns them as a result without `data`.
+        const execution = result as ExecutionResult;
+        if (Symbol.asyncIterator in Object(result) || !execution.errors || 'data' in execution) return;
+        return { ...execution, errors: execution.errors.map(asRequestError) };
+      },
       onNext(_ctx, _id, payload, _args, result) {
         const execution = result as ExecutionResult;
         if (!execution.errors?.length) return;
@@ -151,4 +158,10 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       return openConnections;
     },
   };
+}
+
+/** A pre-execution error without a code of its own is bad input (`BAD_USER_INPUT`). */
+function asRequestError(error: GraphQLError): GraphQLError {
+  if (error.path !== undefined || error.originalError instanceof GatewayError || error.extensions.code !== undefined) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT } });
 }

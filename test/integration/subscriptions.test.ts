@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  UploadActivitiesStatusChangedDocument,
+  UploadActivityStatusChangedDocument,
+} from '../../schema/generated/graphql.js';
+import { ENTITY, TOKEN, startStack } from '../helpers/stack.js';
+import { connect, record } from '../helpers/ws-client.js';
+
+const MISSING = '99999999-9999-4999-8999-999999999999';
+/** Short intervals: every poll-driven test runs in well under a second per state. */
+const FAST = { POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '80', UPSTREAM_RETRY_BASE_MS: '1' };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const summary = (e: { data?: { uploadActivityStatusChanged?: { status: string; queuedCount: number | null } } | null }) =>
+  `${e.data?.uploadActivityStatusChanged?.status}:${e.data?.uploadActivityStatusChanged?.queuedCount}`;
+
+describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
+  it('delivers the whole lifecycle in order, once per change, then completes', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, queueLength: 2 });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const expected = ['INIT:0', 'UPLOADED:0', 'QUEUED:2', 'QUEUED:1', 'PROCESSING:0', 'PROCESSED:0'];
+    for (let i = 0; i < expected.length; i++) {
+      await expect.poll(() => sub.events.length, { timeout: 5000, interval: 5 }).toBe(i + 1);
+      if (i === expected.length - 1) break;
+      // Let several unchanged polls pass: none of them may produce an event.
+      const before = simulator.stats.requests;
+      await expect.poll(() => simulator.stats.requests, { timeout: 5000, interval: 5 }).toBeGreaterThanOrEqual(before + 2);
+      simulator.step();
+    }
+    await sub.done;
+    expect(sub.events.map(summary)).toEqual(expected);
+    expect(sub.events.every((e) => e.errors === undefined)).toBe(true);
+    expect(sub.events[0]!.data!.uploadActivityStatusChanged.id).toBe(`UploadActivity:${ENTITY}:${a.activityId}`);
+    await expect.poll(() => app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+  });
+
+  it('delivers ABORTED with its errorMessage, then completes', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING', isAuto: false });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => sub.events.length).toBe(1);
+    simulator.setState(ENTITY, a.activityId, { status: 'ABORTED', errorMessage: 'Row 7: invalid HSN code' });
+    await sub.done;
+    expect(sub.events.map((e) => e.data!.uploadActivityStatusChanged)).toMatchObject([
+      { status: 'PROCESSING', isTerminal: false },
+      { status: 'ABORTED', errorMessage: 'Row 7: invalid HSN code', isTerminal: true },
+    ]);
+  });
+
+  it('completes at once for an already terminal activity', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await sub.done;
+    expect(sub.events.map(summary)).toEqual(['PROCESSED:0']);
+    expect(simulator.stats.requests).toBe(1);
+  });
+
+  it('delivers NOT_FOUND as an error, then completes and stops polling', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: MISSING });
+    await sub.done;
+    expect(sub.events).toHaveLength(1);
+    expect(sub.events[0]!.data).toBeNull();
+    expect(sub.events[0]!.errors![0]).toMatchObject({
+      path: ['uploadActivityStatusChanged'],
+      extensions: { code: 'NOT_FOUND', upstream: { httpStatus: 404, code: '404' } },
+    });
+    const requests = simulator.stats.requests;
+    await sleep(100);
+    expect(simulator.stats.requests).toBe(requests);
+    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+  });
+
+  it.each([
+    [401, 'UNAUTHENTICATED'],
+    [403, 'FORBIDDEN'],
+  ] as const)('delivers upstream %i as %s, then completes', async (status, code) => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY });
+    simulator.setTokenStatus(TOKEN, status);
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await sub.done;
+    expect(sub.events.map((e) => e.errors?.[0]?.extensions?.code)).toEqual([code]);
+    expect(JSON.stringify(sub.events)).not.toContain(TOKEN);
+  });
+
+  it('serves a second subscriber from the fresh cached state, without another upstream request', async () => {
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '5000' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false });
+    const client = connect(app.url);
+    const first = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => first.events.length).toBe(1);
+    const second = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => second.events.length).toBe(1);
+    expect(summary(second.events[0]!)).toBe('QUEUED:4');
+    expect(simulator.stats.requests).toBe(1);
+    expect(app.watcher.size).toEqual({ keys: 1, subscriptions: 2 });
+  });
+
+  it('reads the current state for a late subscriber when the cached one is older than an interval', async () => {
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '50', POLL_MAX_INTERVAL_MS: '5000' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
+    const client = connect(app.url);
+    const first = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => first.events.length).toBe(1);
+    // Unchanged polls push the interval far beyond 50 ms; the cached state ages.
+    await sleep(300);
+    const requests = simulator.stats.requests;
+    const late = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => late.events.length).toBe(1);
+    expect(simulator.stats.requests).toBe(requests + 1);
+    expect(first.events).toHaveLength(1);
+  });
+
+  it('costs at most one upstream request per interval for 100 subscribers, and stops polling when they leave', async () => {
+    const interval = 50;
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: String(interval) });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING', isAuto: false });
+    const clients = Array.from({ length: 100 }, () => connect(app.url));
+    const started = Date.now();
+    const subs = clients.map((c) => record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
+    await expect.poll(() => subs.every((s) => s.events.length === 1), { timeout: 10_000 }).toBe(true);
+    await sleep(interval * 6);
+    const elapsed = Date.now() - started;
+    expect(app.watcher.size).toEqual({ keys: 1, subscriptions: 100 });
+    expect(simulator.stats.requests).toBeGreaterThanOrEqual(2);
+    expect(simulator.stats.requests).toBeLessThanOrEqual(Math.floor(elapsed / interval) + 1);
+
+    // A change reaches every subscriber exactly once.
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED' });
+    await Promise.all(subs.map((s) => s.done));
+    expect(subs.every((s) => s.events.map(summary).join() === 'PROCESSING:0,PROCESSED:0')).toBe(true);
+    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+  });
+
+  it('stops polling within two intervals once the last subscriber disconnects', async () => {
+    const interval = 40;
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: String(interval) });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false });
+    const clients = Array.from({ length: 5 }, () => connect(app.url));
+    const subs = clients.map((c) => record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
+    await expect.poll(() => subs.every((s) => s.events.length === 1)).toBe(true);
+    await Promise.all(clients.map((c) => c.dispose()));
+    await sleep(interval * 2);
+    const afterTwoIntervals = simulator.stats.requests;
+    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+    await sleep(interval * 5);
+    expect(simulator.stats.requests).toBe(afterTwoIntervals);
+  });
+
+  it('stays open through five seconds of upstream 500s, backing off, and delivers the next change', async () => {
+    const OUTAGE_MS = 5000;
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '500' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => sub.events.length).toBe(1);
+    simulator.addFault({ status: 500, times: Infinity });
+    const before = simulator.stats.requests;
+    await sleep(OUTAGE_MS);
+    const duringOutage = simulator.stats.requests - before;
+    simulator.clearFaults();
+    simulator.setState(ENTITY, a.activityId, { queuedCount: 1 });
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
+    expect(sub.isDone).toBe(false);
+    expect(sub.events.map(summary)).toEqual(['QUEUED:2', 'QUEUED:1']);
+    // Backoff: far fewer polls than one per base interval (250 at 20 ms), at least a few.
+    expect(duringOutage).toBeGreaterThanOrEqual(5);
+    expect(duringOutage).toBeLessThan(OUTAGE_MS / 20 / 4);
+  }, 20_000);
+
+  it('honours Retry-After from a 429 before polling again', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => sub.events.length).toBe(1);
+    simulator.addFault({ status: 429, headers: { 'retry-after': '1' } });
+    await expect.poll(() => simulator.stats.byActivity.size > 0 && simulator.stats.requests >= 3).toBe(true);
+    const at429 = simulator.stats.requests;
+    await sleep(600);
+    expect(simulator.stats.requests).toBeLessThanOrEqual(at429 + 1);
+    simulator.setState(ENTITY, a.activityId, { status: 'UPLOADED' });
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
+  });
+});
+
+describe('Subscription.uploadActivitiesStatusChanged', () => {
+  it('follows several activities, duplicates once, and completes when every one is terminal', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING', isAuto: false });
+    const b = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 1, isAuto: false });
+    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityIds: [a.activityId, b.activityId, a.activityId],
+    });
+    await expect.poll(() => sub.events.length).toBe(2);
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED' });
+    await expect.poll(() => sub.events.length).toBe(3);
+    expect(sub.isDone).toBe(false);
+    simulator.setState(ENTITY, b.activityId, { status: 'ABORTED', errorMessage: 'bad file', queuedCount: 0 });
+    await sub.done;
+    const seen = sub.events.map((e) => `${e.data!.uploadActivitiesStatusChanged.activityId}:${e.data!.uploadActivitiesStatusChanged.status}`);
+    expect(seen.sort()).toEqual(
+      [`${a.activityId}:PROCESSING`, `${b.activityId}:QUEUED`, `${a.activityId}:PROCESSED`, `${b.activityId}:ABORTED`].sort(),
+    );
+    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+  });
+
+  it('delivers an unknown activity as its own error while the others go on', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
+    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, { taxableEntityId: ENTITY, activityIds: [a.activityId, MISSING] });
+    await expect.poll(() => sub.events.length).toBe(2);
+    expect(sub.events.map((e) => e.errors?.[0]?.extensions?.code ?? e.data!.uploadActivitiesStatusChanged.status).sort()).toEqual(['NOT_FOUND', 'UPLOADED']);
+    expect(sub.isDone).toBe(false);
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED' });
+    await sub.done;
+    expect(sub.events).toHaveLength(3);
+  });
+
+  it('rejects more than MAX_ACTIVITY_IDS ids with BAD_USER_INPUT and no upstream call', async () => {
+    const { app, simulator } = await startStack({ ...FAST, MAX_ACTIVITY_IDS: '2' });
+    const ids = [1, 2, 3].map(() => simulator.createActivity({ taxableEntityId: ENTITY }).activityId);
+    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, { taxableEntityId: ENTITY, activityIds: ids });
+    await sub.done;
+    expect(sub.events[0]!.errors![0]).toMatchObject({ message: 'activityIds may list at most 2 ids, got 3', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(simulator.stats.requests).toBe(0);
+    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+  });
+});
+
+describe('WebSocket transport', () => {
+  it('refuses a connection without any token, with a clear reason', async () => {
+    const { app } = await startStack(FAST);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      const client = connect(app.url, {
+        connectionParams: {},
+        lazy: false,
+        onNonLazyError: () => undefined,
+        on: { closed: (event) => resolve(event as { code: number; reason: string }) },
+      });
+      void client;
+    });
+    const { code, reason } = await closed;
+    expect(code).toBe(4403);
+    expect(String(reason)).toContain('no ClearTax token');
+  });
+
+  it.each([
+    ['authToken', { authToken: TOKEN }],
+    ['X-Cleartax-Auth-Token', { 'X-Cleartax-Auth-Token': TOKEN }],
+    ['x-cleartax-auth-token', { 'x-cleartax-auth-token': TOKEN }],
+  ])('takes the token from connectionParams.%s', async (_name, connectionParams) => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED' });
+    simulator.setTokenStatus('other', 401);
+    const sub = record(connect(app.url, { connectionParams }), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await sub.done;
+    expect(sub.events.map(summary)).toEqual(['PROCESSED:0']);
+  });
+
+  it('falls back to the server token when the connection sends none', async () => {
+    const { app, simulator } = await startStack({ ...FAST, CLEARTAX_AUTH_TOKEN: 'server-token' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED' });
+    const sub = record(connect(app.url, { connectionParams: {} }), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await sub.done;
+    expect(sub.events.map(summary)).toEqual(['PROCESSED:0']);
+  });
+
+  it('validates like HTTP: a malformed UUID is refused before anything reaches upstream', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: 'nope' });
+    await sub.done;
+    expect(sub.events[0]!.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    const invalid = record(connect(app.url), { kind: 'Document', definitions: [] } as never, {});
+    await expect(invalid.done).rejects.toBeDefined();
+    expect(simulator.stats.requests).toBe(0);
+  });
+
+  it('limits subscriptions per connection', async () => {
+    const { app, simulator } = await startStack({ ...FAST, MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+    const client = connect(app.url);
+    const vars = { taxableEntityId: ENTITY, activityId: a.activityId };
+    const first = record(client, UploadActivityStatusChangedDocument, vars);
+    const second = record(client, UploadActivityStatusChangedDocument, vars);
+    await expect.poll(() => first.events.length + second.events.length).toBe(2);
+    const third = record(client, UploadActivityStatusChangedDocument, vars);
+    const error = await third.done.then(() => undefined, (e: unknown) => e);
+    expect(JSON.stringify(error)).toContain('at most 2 subscriptions');
+    first.unsubscribe();
+    await expect.poll(() => app.watcher.size.subscriptions).toBe(1);
+    const fourth = record(client, UploadActivityStatusChangedDocument, vars);
+    await expect.poll(() => fourth.events.length).toBe(1);
+  });
+
+  it('leaves zero pollers and refcounts after 500 clients connect, subscribe and drop at once', async () => {
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '40' });
+    const ids = Array.from({ length: 10 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false }).activityId);
+    const wsUrl = app.url.replace(/^http/, 'ws');
+    const sockets = Array.from({ length: 500 }, (_, i) => {
+      const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+      socket.on('error', () => undefined);
+      socket.on('open', () => {
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: `token-${i % 7}` } }));
+        socket.send(
+          JSON.stringify({
+            id: '1',
+            type: 'subscribe',
+            payload: {
+              query: 'subscription($e: UUID!, $a: UUID!) { uploadActivityStatusChanged(taxableEntityId: $e, activityId: $a) { status } }',
+              variables: { e: ENTITY, a: ids[i % ids.length] },
+            },
+          }),
+        );
+        // Some drop while their subscription is still starting, the rest a moment later.
+        if (i % 2 === 0) socket.terminate();
+        else setTimeout(() => socket.terminate(), 5 + (i % 20));
+      });
+      return socket;
+    });
+    await expect.poll(() => sockets.every((s) => s.readyState === WebSocket.CLOSED), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => ({ ...app.watcher.size, connections: app.connections }), { timeout: 5000 }).toEqual({ keys: 0, subscriptions: 0, connections: 0 });
+    const requests = simulator.stats.requests;
+    await sleep(150);
+    expect(simulator.stats.requests).toBe(requests);
+  });
+
+  it('closes sockets with 1001 on shutdown and stops every poller', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
+    const closed = new Promise<number>((resolve) => {
+      const client = connect(app.url, { on: { closed: (event) => resolve((event as { code: number }).code) } });
+      record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    });
+    await expect.poll(() => app.watcher.size.keys).toBe(1);
+    await app.stop();
+    expect(await closed).toBe(1001);
+    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+  });
+});
