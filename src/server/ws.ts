@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
@@ -52,6 +53,10 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const connections = new WeakMap<WsContext, Connection>();
   let openConnections = 0;
+  // Parsed and validated documents by query text, as Apollo's document store does
+  // for HTTP: thousands of screens send the same few subscriptions, and one shared
+  // immutable AST is both faster and far smaller than one per subscription.
+  const documents = new LRUCache<string, DocumentNode>({ max: 1000 });
 
   const mask = (errors: readonly GraphQLError[]) =>
     errors.map((error) => {
@@ -95,15 +100,18 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
             }),
           ];
         }
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-        }
-        const errors = validate(options.schema, document, specifiedRules);
-        if (errors.length > 0) {
-          return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        let document = documents.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query);
+          } catch (error) {
+            return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const errors = validate(options.schema, document, specifiedRules);
+          if (errors.length > 0) {
+            return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          }
+          documents.set(payload.query, document);
         }
         connection.operations.add(id);
         return {
