@@ -47,29 +47,21 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, { message: 'must be an absolute http(s) URL' });
+/** An absolute URL with one of the given protocols. */
+const urlWith = (protocols: string[], message: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, { message });
 
-const redisUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'redis:' || url.protocol === 'rediss:';
-    } catch {
-      return false;
-    }
-  }, { message: 'must be a redis:// or rediss:// URL' });
+const httpUrl = urlWith(['http:', 'https:'], 'must be an absolute http(s) URL');
+const redisUrl = urlWith(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL');
 
 const bool = z
   .string()

@@ -50,7 +50,8 @@ type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown 
  */
 export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEndpoint {
   const { logger } = options;
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  // Messages are small GraphQL documents; refuse anything near ws's 100 MiB default.
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: 100 * 1024 });
   const connections = new WeakMap<WsContext, Connection>();
   let openConnections = 0;
   // Parsed and validated documents by query text, as Apollo's document store does
