@@ -9,6 +9,7 @@ import { ErrorCode, GatewayError, maskError } from '../errors.js';
 import type { RequestContext } from '../context.js';
 import type { StatusSubscription } from '../upload-activity/status-subscription.js';
 import { logOperationErrors } from './error-logging.js';
+import { createSharedSubscribe } from './shared-subscribe.js';
 
 export interface WebSocketOptions {
   httpServer: Server;
@@ -77,6 +78,7 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
   const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown }>(
     {
       schema: options.schema,
+      subscribe: createSharedSubscribe(),
       onConnect(ctx) {
         const token = options.tokenFor(ctx.connectionParams);
         if (token === undefined) {
