@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
 
-export const ENTITY = '0b8c2a7e-5d1f-4c3a-9e6b-7f2d1a4c8e90';
+export { SEED_ENTITY_ID as ENTITY } from '../src/simulator/server.js';
 
 /** Simulator plus gateway on 127.0.0.1 free ports, in this process. */
 export async function startGateway(env: Record<string, string>, simulatorOptions: Partial<SimulatorOptions> = {}) {

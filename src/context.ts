@@ -9,8 +9,6 @@ import type { StatusWatcher } from './upload-activity/status-watcher.js';
 export interface RequestContext {
   /** The resolved token (client's, else the server fallback), or undefined. */
   readonly token: string | undefined;
-  /** The token, or an UNAUTHENTICATED error before anything reaches upstream. */
-  requireToken(): string;
   /** Checks an `activityIds` list against MAX_ACTIVITY_IDS (BAD_USER_INPUT). */
   checkActivityIds(ids: readonly unknown[]): void;
   /** This operation's DataLoader, created on first use. */
@@ -38,7 +36,6 @@ export function createRequestContext(options: RequestContextOptions): RequestCon
   };
   return {
     token,
-    requireToken,
     checkActivityIds(ids) {
       if (ids.length > maxActivityIds) {
         throw new BadUserInputError(`activityIds may list at most ${maxActivityIds} ids, got ${ids.length}`);

@@ -54,24 +54,6 @@ const PASS_THROUGH_CODES = new Set<string>([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-/** Turns a thrown value into the GraphQL error a client may see. */
-export function toGraphQLError(error: unknown, path?: ReadonlyArray<string | number>): GraphQLError {
-  if (error instanceof GraphQLError && !(error.originalError instanceof GatewayError)) return error;
-  const cause = error instanceof GraphQLError ? error.originalError : error;
-  if (cause instanceof GatewayError) {
-    return new GraphQLError(cause.message, {
-      path,
-      originalError: cause,
-      extensions: { code: cause.code, ...(cause.upstream ? { upstream: cause.upstream } : {}) },
-    });
-  }
-  return new GraphQLError('Internal server error', {
-    path,
-    originalError: error instanceof Error ? error : undefined,
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-  });
-}
-
 /**
  * The one place that decides what of an error reaches a client, used by Apollo's
  * `formatError` and by the WebSocket server (whose errors never pass through Apollo).

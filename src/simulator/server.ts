@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nextState, type SimActivity } from './lifecycle.js';
+import { ABORT_MESSAGE, nextState, type SimActivity } from './lifecycle.js';
 
 /** A scripted misbehaviour, consumed by matching status requests. */
 export interface SimFault {
@@ -62,7 +62,6 @@ export interface Simulator {
   stop(): Promise<void>;
   readonly url: string;
   readonly stats: SimulatorStats;
-  resetStats(): void;
   createActivity(input?: CreateActivityInput): SimActivity;
   /** Changes an activity's state now; throws for an unknown activity. */
   setState(taxableEntityId: string, activityId: string, patch: ActivityPatch): SimActivity;
@@ -141,7 +140,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
 
   function seed(): void {
     createActivity({ status: 'PROCESSED', isAuto: false });
-    createActivity({ status: 'ABORTED', errorMessage: 'Invalid GSTIN in row 3: 27AAAAA0000A1Z5 is not registered', isAuto: false });
+    createActivity({ status: 'ABORTED', errorMessage: ABORT_MESSAGE, isAuto: false });
     createActivity({ status: 'INIT' });
     createActivity({ status: 'INIT', willAbort: true, queueLength: 2 });
     createActivity({ status: 'QUEUED', queuedCount: 5, queueLength: 5 });
@@ -300,11 +299,6 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       return url;
     },
     stats,
-    resetStats() {
-      stats.requests = 0;
-      stats.maxInFlight = stats.inFlight;
-      stats.byActivity.clear();
-    },
     createActivity,
     setState,
     step,

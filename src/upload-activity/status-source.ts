@@ -34,10 +34,6 @@ export interface StatusSource {
    */
   load(token: string, key: ActivityKey, options?: GetStatusOptions): Promise<StatusSnapshot>;
   readonly stats: Readonly<StatusSourceStats>;
-  /** Requests waiting for a concurrency slot right now. */
-  readonly pending: number;
-  /** Requests holding a concurrency slot right now. */
-  readonly active: number;
 }
 
 /** The cache and coalescing key: the token only ever appears hashed. */
@@ -93,14 +89,5 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
     return request;
   }
 
-  return {
-    load,
-    stats,
-    get pending() {
-      return limit.pendingCount;
-    },
-    get active() {
-      return limit.activeCount;
-    },
-  };
+  return { load, stats };
 }
