@@ -38,6 +38,9 @@ export interface App {
  */
 export function createApp(config: AppConfig, deps: { logger: Logger }): App {
   const { logger } = deps;
+  if (config.redisUrl) {
+    logger.warn('REDIS_URL is set, but multi-instance mode is not implemented yet: PubSub and pollers stay in-process');
+  }
   const metrics = createMetrics({ collectDefaults: true });
   const client = createClearTaxClient({
     baseUrl: config.cleartaxBaseUrl,
