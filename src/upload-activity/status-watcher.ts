@@ -109,7 +109,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     } else if (entry.isPolling) {
       entry.shouldPublishNext = true;
       entry.nextDueAt = Math.min(entry.nextDueAt, Date.now());
-      schedule();
+      scheduleAt(entry.nextDueAt);
     }
   }
 
@@ -216,21 +216,23 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     );
   }
 
-  /** Arms the single timer for the earliest due key, unless a tick is running (it re-arms when done). */
+  /**
+   * Arms the single timer for `dueAt` unless it already fires sooner, or a tick is
+   * running (which re-arms when done). O(1), so subscribing stays cheap with tens
+   * of thousands of watched keys.
+   */
+  function scheduleAt(dueAt: number): void {
+    if (isStopped || ticking || (timer && timerDueAt <= dueAt)) return;
+    if (timer) clearTimeout(timer);
+    timerDueAt = dueAt;
+    timer = setTimeout(runTick, Math.max(0, dueAt - Date.now()));
+  }
+
+  /** After a tick: arms the timer for the earliest due key, if any. */
   function schedule(): void {
-    if (isStopped || ticking) return;
     let earliest = Infinity;
     for (const entry of watched.values()) if (entry.isPolling && entry.nextDueAt < earliest) earliest = entry.nextDueAt;
-    if (earliest === Infinity) {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      timerDueAt = Infinity;
-      return;
-    }
-    if (timer && timerDueAt <= earliest) return;
-    if (timer) clearTimeout(timer);
-    timerDueAt = earliest;
-    timer = setTimeout(runTick, Math.max(0, earliest - Date.now()));
+    if (earliest !== Infinity) scheduleAt(earliest);
   }
 
   function runTick(): void {
