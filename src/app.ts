@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -8,6 +7,7 @@ import { createRequestContext } from './context.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildAppSchema } from './schema.js';
 import { createHealthRouter } from './server/health.js';
+import { listen } from './server/listen.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './server/ws.js';
 import { createAppPubSub } from './pubsub.js';
@@ -118,16 +118,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     );
     httpServer.on('request', app);
 
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(config.port, config.host, () => {
-        httpServer.off('error', reject);
-        resolve();
-      });
-    });
-    const address = httpServer.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    url = `http://${host}:${address.port}/graphql`;
+    url = `${await listen(httpServer, config.port, config.host)}/graphql`;
     logger.info({ url }, 'gateway listening');
     return url;
   }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listen } from '../server/listen.js';
 import { ABORT_MESSAGE, nextState, type SimActivity } from './lifecycle.js';
 
 /** A scripted misbehaviour, consumed by matching status requests. */
@@ -273,16 +274,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   return {
     async start() {
       if (options.shouldSeed) seed();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const address = server.address() as AddressInfo;
-      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      url = `http://${host}:${address.port}`;
+      url = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
       if (options.stepMs > 0) clock = setInterval(step, options.stepMs);
       return url;
     },

@@ -185,9 +185,9 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     }
     // Transient (5xx, timeout, 429, unreadable body): keep the subscription open, back off.
     entry.errorCount += 1;
-    const backoff = Math.min(maxIntervalMs, intervalMs * 2 ** entry.errorCount) * (0.75 + Math.random() * 0.5);
+    const backoff = Math.min(maxIntervalMs, intervalMs * 2 ** entry.errorCount * (0.75 + Math.random() * 0.5));
     const retryAfter = error instanceof UpstreamError ? (error.retryAfterMs ?? 0) : 0;
-    entry.nextDueAt = now + Math.max(Math.min(backoff, maxIntervalMs), retryAfter);
+    entry.nextDueAt = now + Math.max(backoff, retryAfter);
     logger.warn({ code, errorCount: entry.errorCount, retryInMs: entry.nextDueAt - now, activityId: entry.key.activityId }, 'poll failed, backing off');
   }
 
