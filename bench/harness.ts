@@ -1,27 +1,16 @@
 import { parseArgs } from 'node:util';
-import { createApp, type App } from '../src/app.js';
+import { startGateway as startStack } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+import type { SimulatorOptions } from '../src/simulator/server.js';
 
 export { SEED_ENTITY_ID as ENTITY } from '../src/simulator/server.js';
 
-/** Simulator plus gateway on 127.0.0.1 free ports, in this process. */
+/** Simulator plus gateway on 127.0.0.1 free ports, in this process, started as `npm start` does. */
 export async function startGateway(env: Record<string, string>, simulatorOptions: Partial<SimulatorOptions> = {}) {
-  const simulator: Simulator = createSimulator({ stepMs: 0, ...simulatorOptions });
-  const baseUrl = await simulator.start();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, CLEARTAX_BASE_URL: baseUrl });
-  const app: App = createApp({ ...config, cleartaxBaseUrl: baseUrl }, { logger: createLogger('silent') });
-  await app.start();
-  return {
-    app,
-    simulator,
-    config,
-    async stop() {
-      await app.stop();
-      await simulator.stop();
-    },
-  };
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const gateway = await startStack(config, { logger: createLogger('silent'), simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions } });
+  return { app: gateway.app, simulator: gateway.simulator!, config, stop: () => gateway.stop() };
 }
 
 /** `--name value` options with numeric defaults. */

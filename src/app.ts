@@ -3,18 +3,20 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createRequestContext } from './context.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
 import { createHealthRouter } from './server/health.js';
-import { listen } from './server/listen.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
-import { createWebSocketEndpoint, type WebSocketEndpoint } from './server/ws.js';
-import { createAppPubSub } from './pubsub.js';
+import { listen } from './server/listen.js';
+import { createOperationPreparer } from './server/operation.js';
+import { createWebSocketEndpoint, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
+import { createSimulator, type Simulator, type SimulatorOptions } from './simulator/server.js';
 import { resolveConnectionToken, resolveToken } from './token.js';
-import { createClearTaxClient } from './upstream/cleartax-client.js';
+import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
 import { createStatusSource, type StatusSource } from './upload-activity/status-source.js';
 import { createStatusWatcher, type StatusWatcher } from './upload-activity/status-watcher.js';
+import { createClearTaxClient } from './upstream/cleartax-client.js';
 
 export type AppConfig = Config & { cleartaxBaseUrl: string };
 
@@ -30,7 +32,12 @@ export interface App {
   readonly metrics: Metrics;
   /** Open WebSocket connections. */
   readonly connections: number;
+  /** Validated documents in the cache shared by HTTP and WebSocket. */
+  readonly cachedDocuments: number;
 }
+
+/** The context of every GraphQL operation. */
+type OperationContext = UploadActivityContext;
 
 /**
  * The composition root: the only place that builds collaborators and wires them.
@@ -41,7 +48,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
   if (config.redisUrl) {
     logger.warn('REDIS_URL is set, but multi-instance mode is not implemented yet: PubSub and pollers stay in-process');
   }
-  const metrics = createMetrics({ collectDefaults: true });
+  const metrics = createMetrics({ collectDefaults: true, watcherSize: () => watcher.size });
   const client = createClearTaxClient({
     baseUrl: config.cleartaxBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,
@@ -57,6 +64,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
   const source = createStatusSource({
     client,
     maxConcurrency: config.upstreamMaxConcurrency,
+    retries: config.upstreamRetries,
     terminalCacheSize: config.terminalCacheSize,
     terminalCacheTtlMs: config.terminalCacheTtlMs,
     metrics,
@@ -68,31 +76,44 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     intervalMs: config.pollIntervalMs,
     maxIntervalMs: config.pollMaxIntervalMs,
     logger: logger.child({ component: 'status-watcher' }),
-    metrics,
   });
+  const operationContext = (token: string | undefined, connection?: ConnectionScope): OperationContext =>
+    createUploadActivityContext({ source, watcher, token, maxActivityIds: config.maxActivityIds, ...(connection ? { connection } : {}) });
 
   const httpServer: Server = createServer();
   let url = '';
   let stopping: Promise<void> | undefined;
   let started: Promise<string> | undefined;
   let ws: WebSocketEndpoint | undefined;
+  let cachedDocuments = () => 0;
+  let stopApollo: () => Promise<void> = async () => {
+    if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  };
 
   async function start(): Promise<string> {
     const schema = await buildAppSchema({ pubSub });
+    const prepare = createOperationPreparer({ schema });
+    cachedDocuments = () => prepare.cachedDocuments;
     const endpoint = createWebSocketEndpoint({
       httpServer,
       schema,
       path: '/graphql',
       logger,
-      maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
-      tokenFor: (params) => resolveConnectionToken(params, config.cleartaxAuthToken),
-      contextFor: (token, track) =>
-        createRequestContext({ source, token, maxActivityIds: config.maxActivityIds, watcher, track }),
+      prepare,
+      maxOperationsPerConnection: config.maxSubscriptionsPerConnection,
+      accept(params) {
+        const token = resolveConnectionToken(params, config.cleartaxAuthToken);
+        return token === undefined
+          ? { refuse: { code: 4403, reason: 'Forbidden: no ClearTax token; send connectionParams.authToken' } }
+          : { connection: token };
+      },
+      context: (token, scope) => operationContext(token, scope),
     });
     ws = endpoint;
-    const apollo = createApolloServer({
+    const apollo = createApolloServer<OperationContext>({
       schema,
       httpServer,
+      prepare,
       sandboxEnabled: config.sandboxEnabled,
       logger,
       // Drain: sockets close with 1001 (going away) instead of being cut (1006).
@@ -109,23 +130,13 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
         registry: metrics.registry,
       }),
     );
-    mountGraphQL(app, apollo, (headers) =>
-      createRequestContext({
-        source,
-        token: resolveToken(headers['x-cleartax-auth-token'], config.cleartaxAuthToken),
-        maxActivityIds: config.maxActivityIds,
-      }),
-    );
+    mountGraphQL(app, apollo, (request) => operationContext(resolveToken(request.headers['x-cleartax-auth-token'], config.cleartaxAuthToken)));
     httpServer.on('request', app);
 
     url = `${await listen(httpServer, config.port, config.host)}/graphql`;
     logger.info({ url }, 'gateway listening');
     return url;
   }
-
-  let stopApollo: () => Promise<void> = async () => {
-    if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-  };
 
   return {
     start() {
@@ -150,6 +161,58 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     metrics,
     get connections() {
       return ws?.connections ?? 0;
+    },
+    get cachedDocuments() {
+      return cachedDocuments();
+    },
+  };
+}
+
+/** A started gateway, with the embedded simulator it runs against when no upstream is configured. */
+export interface Gateway {
+  readonly app: App;
+  /** The embedded simulator, when `CLEARTAX_BASE_URL` is unset. */
+  readonly simulator: Simulator | undefined;
+  /** The upstream base URL in use. */
+  readonly upstreamUrl: string;
+  /** Stops the gateway, then the simulator. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  logger: Logger;
+  /** Overrides for the embedded simulator (tests: clock off, no seed, delays). @default from config, seeded */
+  simulator?: Partial<SimulatorOptions>;
+}
+
+/**
+ * The one way to start the stack, for `main.ts`, the tests and the benchmarks:
+ * without `CLEARTAX_BASE_URL`, the embedded simulator on loopback first; then the
+ * gateway against whichever upstream that leaves.
+ */
+export async function startGateway(config: Config, options: StartGatewayOptions): Promise<Gateway> {
+  let simulator: Simulator | undefined;
+  let upstreamUrl = config.cleartaxBaseUrl;
+  if (upstreamUrl === undefined) {
+    // Loopback whatever HOST is: its control routes are unauthenticated.
+    simulator = createSimulator({ host: '127.0.0.1', port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true, ...options.simulator });
+    upstreamUrl = await simulator.start();
+  }
+  const app = createApp({ ...config, cleartaxBaseUrl: upstreamUrl }, { logger: options.logger });
+  try {
+    await app.start();
+  } catch (error) {
+    await Promise.all([app.stop(), simulator?.stop()]);
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    simulator,
+    upstreamUrl,
+    stop() {
+      stopping ??= app.stop().finally(() => simulator?.stop());
+      return stopping;
     },
   };
 }

@@ -6,32 +6,45 @@ import { z } from 'zod';
  * main.ts); everything else receives the typed `Config`.
  */
 export interface Config {
+  /** PORT: where the gateway listens (0 = any free port). @default 4000 */
   port: number;
+  /** HOST: the interface the gateway listens on. @default '127.0.0.1' */
   host: string;
-  /** Upstream base URL; undefined means "start the embedded simulator". */
+  /** CLEARTAX_BASE_URL: upstream base URL. @default undefined: start the embedded simulator and use it */
   cleartaxBaseUrl: string | undefined;
-  /** Server-side fallback token, used when a client sends none. */
+  /** CLEARTAX_AUTH_TOKEN: server-side token used when a client sends none. @default undefined */
   cleartaxAuthToken: string | undefined;
+  /** POLL_INTERVAL_MS: subscription poll interval right after a change. @default 2000 */
   pollIntervalMs: number;
+  /** POLL_MAX_INTERVAL_MS: ceiling of the adaptive interval, of error backoff and of any Retry-After wait. @default 30000 */
   pollMaxIntervalMs: number;
+  /** UPSTREAM_TIMEOUT_MS: per upstream attempt, headers and body. @default 5000 */
   upstreamTimeoutMs: number;
+  /** UPSTREAM_MAX_CONCURRENCY: upstream requests in flight at once. @default 32 */
   upstreamMaxConcurrency: number;
-  /** Retries after the first attempt for retry-safe failures (5xx, 429, timeout, network). */
+  /** UPSTREAM_RETRIES: retries after the first attempt for retry-safe failures (5xx, 429, timeout, network). @default 2 */
   upstreamRetries: number;
-  /** Base delay of the exponential retry backoff (jittered). */
+  /** UPSTREAM_RETRY_BASE_MS: first retry delay; doubles per retry, with full jitter. @default 100 */
   upstreamRetryBaseMs: number;
-  /** A 429 whose Retry-After is longer than this is not waited for by a query. */
+  /** UPSTREAM_MAX_RETRY_AFTER_MS: a 429 whose Retry-After is longer fails a query at once with RATE_LIMITED. @default 2000 */
   upstreamMaxRetryAfterMs: number;
+  /** MAX_ACTIVITY_IDS: longest `activityIds` list accepted. @default 100 */
   maxActivityIds: number;
+  /** MAX_SUBSCRIPTIONS_PER_CONNECTION: operations one WebSocket may hold. @default 100 */
   maxSubscriptionsPerConnection: number;
+  /** TERMINAL_CACHE_SIZE: terminal snapshots cached (0 = off). @default 10000 */
   terminalCacheSize: number;
+  /** TERMINAL_CACHE_TTL_MS: age limit of a cached terminal snapshot. @default 3600000 */
   terminalCacheTtlMs: number;
+  /** REDIS_URL: multi-instance mode (not implemented yet). @default undefined: in-process */
   redisUrl: string | undefined;
+  /** LOG_LEVEL: pino level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** SANDBOX_ENABLED: Apollo Sandbox as the landing page at /graphql. @default true */
   sandboxEnabled: boolean;
-  /** Step of the embedded simulator's lifecycle clock. */
+  /** SIMULATOR_STEP_MS: lifecycle clock step of the embedded simulator. @default 3000 */
   simulatorStepMs: number;
-  /** Port of the embedded simulator (0 = any free port). */
+  /** SIMULATOR_PORT: port of the embedded simulator (0 = any free port). @default 0 */
   simulatorPort: number;
 }
 

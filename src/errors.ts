@@ -1,17 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { UpstreamErrorBody } from './upstream/cleartax.types.js';
-
-/** The `extensions.code` values of the API contract, plus the generic fallback. */
-export enum ErrorCode {
-  BAD_USER_INPUT = 'BAD_USER_INPUT',
-  NOT_FOUND = 'NOT_FOUND',
-  UNAUTHENTICATED = 'UNAUTHENTICATED',
-  FORBIDDEN = 'FORBIDDEN',
-  RATE_LIMITED = 'RATE_LIMITED',
-  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
-  UPSTREAM_BAD_RESPONSE = 'UPSTREAM_BAD_RESPONSE',
-  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
-}
+import { ErrorCode, type UpstreamErrorBody } from './domain/index.js';
 
 /**
  * An error whose message and code are safe to show a client. Resolvers throw these

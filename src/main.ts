@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { createApp } from './app.js';
+import { startGateway } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { createSimulator, type Simulator } from './simulator/server.js';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -19,15 +18,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const gateway = await startGateway(config, { logger });
 
-  let simulator: Simulator | undefined;
-  let baseUrl = config.cleartaxBaseUrl;
-  if (baseUrl === undefined) {
-    simulator = createSimulator({ host: config.host, port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true });
-    baseUrl = await simulator.start();
-  }
-
-  const app = createApp({ ...config, cleartaxBaseUrl: baseUrl }, { logger });
   let shuttingDown = false;
   const shutdown = (signal: string) => {
     if (shuttingDown) {
@@ -40,7 +32,7 @@ async function main(): Promise<void> {
       logger.error('shutdown took too long, exiting');
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    void Promise.all([app.stop(), simulator?.stop()]).then(
+    gateway.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -51,13 +43,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const url = await app.start();
+  const { app, simulator, upstreamUrl } = gateway;
+  const url = app.url;
   const lines = [
     '',
     `  GraphQL:   ${url}  (POST/GET; WebSocket ${url.replace(/^http/, 'ws')})`,
     `  Sandbox:   ${config.sandboxEnabled ? `${url}  (open in a browser)` : 'disabled (SANDBOX_ENABLED=false)'}`,
     `  Health:    ${url.replace(/\/graphql$/, '/healthz')}  ${url.replace(/\/graphql$/, '/readyz')}`,
-    `  Upstream:  ${simulator ? `embedded simulator at ${baseUrl} (lifecycle step ${config.simulatorStepMs} ms)` : baseUrl}`,
+    `  Upstream:  ${simulator ? `embedded simulator at ${upstreamUrl} (lifecycle step ${config.simulatorStepMs} ms)` : upstreamUrl}`,
   ];
   if (simulator) {
     lines.push('  Seeded activities (taxableEntityId activityId status):');

@@ -14,7 +14,15 @@ export interface Metrics {
   subscribers: Gauge;
 }
 
-export function createMetrics(options: { collectDefaults?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  /** Node's default process metrics (memory, CPU, event loop). @default false */
+  collectDefaults?: boolean;
+  /** Read at each scrape for the watched-activities and subscribers gauges. @default both gauges stay 0 */
+  watcherSize?: () => { keys: number; subscriptions: number };
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const { watcherSize } = options;
   const registry = new Registry();
   if (options.collectDefaults) collectDefaultMetrics({ register: registry });
   return {
@@ -47,11 +55,17 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
       name: 'gateway_watched_activities',
       help: 'Activities the StatusWatcher polls (one per token, entity, activity)',
       registers: [registry],
+      collect() {
+        if (watcherSize) this.set(watcherSize().keys);
+      },
     }),
     subscribers: new Gauge({
       name: 'gateway_subscribers',
       help: 'Subscribers across all watched activities',
       registers: [registry],
+      collect() {
+        if (watcherSize) this.set(watcherSize().subscriptions);
+      },
     }),
   };
 }

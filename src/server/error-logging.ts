@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { ErrorCode, errorCodeOf } from '../errors.js';
+import { ErrorCode } from '../domain/index.js';
+import { errorCodeOf } from '../errors.js';
 
 /**
  * Logs the errors of one operation the same way for HTTP (Apollo plugin) and

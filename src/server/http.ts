@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -9,25 +9,29 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Logger } from 'pino';
 import { maskError } from '../errors.js';
 import { logOperationErrors } from './error-logging.js';
-import type { RequestContext } from '../context.js';
+import type { OperationPreparer } from './operation.js';
 
-export interface ApolloOptions {
+export interface ApolloOptions<TContext extends BaseContext> {
   schema: GraphQLSchema;
   httpServer: Server;
+  /** The shared parse/validate step (the same one the WebSocket path uses). */
+  prepare: OperationPreparer;
+  /** Apollo Sandbox as the landing page at /graphql (SANDBOX_ENABLED). @default none: required */
   sandboxEnabled: boolean;
   logger: Logger;
-  /** More plugins (the WebSocket server's drain hook). */
-  plugins?: ApolloServerPlugin<RequestContext>[];
+  /** More plugins (the WebSocket server's drain hook). @default [] */
+  plugins?: ApolloServerPlugin<TContext>[];
 }
 
 /**
- * Apollo Server for GraphQL over HTTP: CSRF prevention on, errors masked by the
- * shared `maskError`, Sandbox as landing page unless disabled, and the HTTP server
- * drained on stop. Signals are handled by main.ts, not by Apollo.
+ * Apollo Server for GraphQL over HTTP: CSRF prevention on, the shared document
+ * cache and validation rules, errors masked by the shared `maskError`, Sandbox as
+ * landing page unless disabled, and the HTTP server drained on stop. Signals are
+ * handled by main.ts, not by Apollo.
  */
-export function createApolloServer(options: ApolloOptions): ApolloServer<RequestContext> {
+export function createApolloServer<TContext extends BaseContext>(options: ApolloOptions<TContext>): ApolloServer<TContext> {
   const { logger } = options;
-  const errorLogging: ApolloServerPlugin<RequestContext> = {
+  const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, operationName }) {
@@ -36,8 +40,10 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<Request
       };
     },
   };
-  return new ApolloServer<RequestContext>({
+  return new ApolloServer<TContext>({
     schema: options.schema,
+    documentStore: options.prepare.documentStore,
+    validationRules: options.prepare.validationRules,
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: false,
@@ -55,17 +61,17 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<Request
   });
 }
 
-/** Mounts GraphQL at `/graphql` after Apollo has started. */
-export function mountGraphQL(
+/** Mounts GraphQL at `/graphql` after Apollo has started; `context` builds each operation's context from its request. */
+export function mountGraphQL<TContext extends BaseContext>(
   app: Express,
-  apollo: ApolloServer<RequestContext>,
-  context: (headers: Record<string, string | string[] | undefined>) => RequestContext,
+  apollo: ApolloServer<TContext>,
+  context: (request: Request) => TContext,
 ): void {
   app.use(
     '/graphql',
     express.json({ limit: '100kb' }),
-    expressMiddleware(apollo as unknown as ApolloServer<BaseContext & RequestContext>, {
-      context: async ({ req }) => context(req.headers),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => context(req),
     }),
   );
 }

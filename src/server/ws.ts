@@ -1,40 +1,53 @@
 import type { Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
-import { ErrorCode, GatewayError, maskError } from '../errors.js';
-import type { RequestContext } from '../context.js';
-import type { StatusSubscription } from '../upload-activity/status-subscription.js';
+import { ErrorCode } from '../domain/index.js';
 import { logOperationErrors } from './error-logging.js';
+import { asRequestError, type OperationPreparer } from './operation.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
 
-export interface WebSocketOptions {
+/** A socket's lifetime, handed to each operation's context: what must end when the socket closes. */
+export interface ConnectionScope {
+  /** Runs `close` when the socket closes (at once if it has); returns a function that unregisters it. */
+  onClose(close: () => void): () => void;
+}
+
+/** What `accept` answers for a `connection_init`: the connection's own value, or a refusal. */
+export type Acceptance<TConnection> = { connection: TConnection } | { refuse: { code: number; reason: string } };
+
+export interface WebSocketOptions<TConnection, TContext> {
   httpServer: Server;
   schema: GraphQLSchema;
+  /** @default none: required, e.g. '/graphql' */
   path: string;
   logger: Logger;
-  maxSubscriptionsPerConnection: number;
-  /** The connection's token from its connectionParams (or the server fallback); undefined refuses it. */
-  tokenFor(connectionParams: Readonly<Record<string, unknown>> | undefined): string | undefined;
-  /** Builds one operation's context for a connection's token. */
-  contextFor(token: string, track: (subscription: StatusSubscription) => void): RequestContext;
+  /** The shared parse/validate/mask step (the same one Apollo uses for HTTP). */
+  prepare: OperationPreparer;
+  /** Operations one socket may run at once (MAX_SUBSCRIPTIONS_PER_CONNECTION). @default none: required */
+  maxOperationsPerConnection: number;
+  /** Largest WebSocket message accepted, in bytes. @default 102400 */
+  maxPayloadBytes?: number;
+  /** Decides on a `connection_init` from its `connectionParams`. */
+  accept(connectionParams: Readonly<Record<string, unknown>> | undefined): Acceptance<TConnection>;
+  /** Builds one operation's context. */
+  context(connection: TConnection, scope: ConnectionScope): TContext;
 }
 
 export interface WebSocketEndpoint {
-  /** Closes every socket with 1001 (going away) and ends their subscriptions. Idempotent. */
+  /** Closes every socket with 1001 (going away) and ends their operations. Idempotent. */
   dispose(): Promise<void>;
   /** Open connections right now. */
   readonly connections: number;
 }
 
 /** Per-connection state, kept off graphql-ws's context object. */
-interface Connection {
-  token: string;
-  /** Every subscription started on this socket, ended explicitly when it closes. */
-  subscriptions: Set<StatusSubscription>;
+interface Connection<TConnection> {
+  value: TConnection;
+  /** What runs when the socket closes (every subscription it started). */
+  closers: Set<() => void>;
   /** Operation ids currently running, for the per-connection limit. */
   operations: Set<string>;
   isClosed: boolean;
@@ -43,36 +56,39 @@ interface Connection {
 type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown }>;
 
 /**
- * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path. This
- * path runs outside Apollo's request pipeline, so it applies the same validation
- * rules, the same `maskError` and the same error logging itself. Teardown is
- * explicit: when a socket closes, every subscription it started is closed, even one
- * still starting or one whose iterator graphql-ws never got to return.
+ * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path: the
+ * transport only. Parsing, validation and masking are the shared `prepare` step;
+ * who may connect and what an operation's context holds are the caller's
+ * (`accept`, `context`). Teardown is explicit: when a socket closes, everything an
+ * operation registered on its scope runs, even for an operation still starting.
  */
-export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEndpoint {
-  const { logger } = options;
+export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocketOptions<TConnection, TContext>): WebSocketEndpoint {
+  const { logger, prepare } = options;
   // Messages are small GraphQL documents; refuse anything near ws's 100 MiB default.
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: 100 * 1024 });
-  const connections = new WeakMap<WsContext, Connection>();
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxPayloadBytes ?? 100 * 1024 });
+  const connections = new WeakMap<WsContext, Connection<TConnection>>();
   let openConnections = 0;
-  // Parsed and validated documents by query text, as Apollo's document store does
-  // for HTTP: thousands of screens send the same few subscriptions, and one shared
-  // immutable AST is both faster and far smaller than one per subscription.
-  const documents = new LRUCache<string, DocumentNode>({ max: 1000 });
 
-  const mask = (errors: readonly GraphQLError[]) =>
-    errors.map((error) => {
-      const formatted = maskError(error.toJSON(), error);
-      return new GraphQLError(formatted.message, { extensions: formatted.extensions, path: formatted.path, nodes: error.nodes });
-    });
-
-  function release(connection: Connection | undefined): void {
+  function release(connection: Connection<TConnection> | undefined): void {
     if (!connection || connection.isClosed) return;
     connection.isClosed = true;
     openConnections -= 1;
-    for (const subscription of connection.subscriptions) subscription.close();
-    connection.subscriptions.clear();
+    for (const close of connection.closers) close();
+    connection.closers.clear();
     connection.operations.clear();
+  }
+
+  function scopeOf(connection: Connection<TConnection>): ConnectionScope {
+    return {
+      onClose(close) {
+        if (connection.isClosed) {
+          close();
+          return () => undefined;
+        }
+        connection.closers.add(close);
+        return () => connection.closers.delete(close);
+      },
+    };
   }
 
   const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown }>(
@@ -80,56 +96,35 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       schema: options.schema,
       subscribe: createSharedSubscribe(),
       onConnect(ctx) {
-        const token = options.tokenFor(ctx.connectionParams);
-        if (token === undefined) {
+        const acceptance = options.accept(ctx.connectionParams);
+        if ('refuse' in acceptance) {
           // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
-          (ctx.extra.socket as { close(code: number, reason: string): void }).close(
-            4403,
-            'Forbidden: no ClearTax token; send connectionParams.authToken',
-          );
+          (ctx.extra.socket as { close(code: number, reason: string): void }).close(acceptance.refuse.code, acceptance.refuse.reason);
           return false;
         }
         openConnections += 1;
-        connections.set(ctx, { token, subscriptions: new Set(), operations: new Set(), isClosed: false });
+        connections.set(ctx, { value: acceptance.connection, closers: new Set(), operations: new Set(), isClosed: false });
         return true;
       },
       onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
         if (!connection || connection.isClosed) return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-        if (connection.operations.size >= options.maxSubscriptionsPerConnection) {
+        if (connection.operations.size >= options.maxOperationsPerConnection) {
           return [
-            new GraphQLError(`A connection may hold at most ${options.maxSubscriptionsPerConnection} subscriptions`, {
+            new GraphQLError(`A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`, {
               extensions: { code: ErrorCode.BAD_USER_INPUT },
             }),
           ];
         }
-        let document = documents.get(payload.query);
-        if (!document) {
-          try {
-            document = parse(payload.query);
-          } catch (error) {
-            return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-          }
-          const errors = validate(options.schema, document, specifiedRules);
-          if (errors.length > 0) {
-            return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-          }
-          documents.set(payload.query, document);
-        }
+        const prepared = prepare.prepare(payload.query);
+        if ('errors' in prepared) return prepared.errors;
         connection.operations.add(id);
         return {
           schema: options.schema,
-          document,
+          document: prepared.document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: options.contextFor(connection.token, (subscription) => {
-            // A subscription that starts after its socket closed ends at once.
-            if (connection.isClosed) subscription.close();
-            else {
-              connection.subscriptions.add(subscription);
-              void subscription.closed.then(() => connection.subscriptions.delete(subscription));
-            }
-          }),
+          contextValue: options.context(connection.value, scopeOf(connection)),
         };
       },
       onOperation(_ctx, _id, _payload, _args, result) {
@@ -143,11 +138,11 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
         const execution = result as ExecutionResult;
         if (!execution.errors?.length) return;
         logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName });
-        return { ...execution, errors: mask(execution.errors) };
+        return { ...execution, errors: prepare.mask(execution.errors) };
       },
       onError(_ctx, _id, payload, errors) {
         logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName });
-        return mask(errors);
+        return prepare.mask(errors);
       },
       onComplete(ctx, id) {
         connections.get(ctx)?.operations.delete(id);
@@ -169,10 +164,4 @@ export function createWebSocketEndpoint(options: WebSocketOptions): WebSocketEnd
       return openConnections;
     },
   };
-}
-
-/** A pre-execution error without a code of its own is bad input (`BAD_USER_INPUT`). */
-function asRequestError(error: GraphQLError): GraphQLError {
-  if (error.path !== undefined || error.originalError instanceof GatewayError || error.extensions.code !== undefined) return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT } });
 }

@@ -1,10 +1,14 @@
 import { loadConfig, ConfigError } from '../config.js';
 import { createSimulator } from './server.js';
 
-/** `npm run simulator`: the embedded ClearTax on its own, for demos and manual testing. */
+/**
+ * `npm run simulator`: the embedded ClearTax on its own, for demos and manual testing,
+ * on loopback (its control routes are unauthenticated) and port SIMULATOR_PORT
+ * (0, the default, = any free port; the URL is printed).
+ */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const simulator = createSimulator({ host: config.host, port: config.simulatorPort || 4010, stepMs: config.simulatorStepMs, shouldSeed: true });
+  const simulator = createSimulator({ host: '127.0.0.1', port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true });
   const url = await simulator.start();
   console.log(`ClearTax simulator at ${url} (step ${config.simulatorStepMs} ms)`);
   for (const a of simulator.activities()) console.log(`  ${a.taxableEntityId} ${a.activityId} ${a.status}`);

@@ -2,35 +2,44 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { activityKey, activityKeyId } from '../domain/index.js';
 import { listen } from '../server/listen.js';
 import { ABORT_MESSAGE, nextState, type SimActivity } from './lifecycle.js';
 
 /** A scripted misbehaviour, consumed by matching status requests. */
 export interface SimFault {
-  /** Only requests for this activity (default: any). */
+  /** Only requests for this activity. @default any activity */
   activityId?: string;
-  /** HTTP status to answer with (default 500). */
+  /** HTTP status to answer with. @default 500 */
   status?: number;
-  /** Raw body to send (default: upstream's error shape for that status). */
+  /** Raw body to send. @default upstream's error shape for that status */
   body?: string;
+  /** Extra response headers. @default none */
   headers?: Record<string, string>;
-  /** Extra delay before answering. */
+  /** Extra delay before answering. @default 0 */
   delayMs?: number;
-  /** Destroy the socket instead of answering (a connection reset). */
+  /** Destroy the socket instead of answering (a connection reset). @default false */
   reset?: boolean;
-  /** How many requests it affects (default 1; `Infinity` until cleared). */
+  /** How many requests it affects (`Infinity` until cleared). @default 1 */
   times?: number;
 }
 
 export interface CreateActivityInput {
+  /** @default SEED_ENTITY_ID */
   taxableEntityId?: string;
+  /** @default a random UUID */
   activityId?: string;
+  /** @default 'INIT' */
   status?: string;
+  /** @default null */
   errorMessage?: string | null;
+  /** `undefined` in a later `setState` leaves it out of the body. @default 0 */
   queuedCount?: number | null;
-  /** Moved by the simulator clock (default true). */
+  /** Moved by the simulator clock. @default true */
   isAuto?: boolean;
+  /** Ends ABORTED instead of PROCESSED. @default false */
   willAbort?: boolean;
+  /** queuedCount when it enters QUEUED. @default 3 */
   queueLength?: number;
 }
 
@@ -46,13 +55,15 @@ export interface SimulatorStats {
 }
 
 export interface SimulatorOptions {
+  /** @default '127.0.0.1' */
   host?: string;
+  /** 0 = any free port. @default 0 */
   port?: number;
-  /** Lifecycle clock step; 0 disables the clock (tests move activities themselves). */
+  /** Lifecycle clock step; 0 disables the clock (tests move activities themselves). @default none: required */
   stepMs: number;
-  /** Fixed delay before every status answer. */
+  /** Fixed delay before every status answer. @default 0 */
   delayMs?: number;
-  /** Create a handful of demo activities at start. */
+  /** Create a handful of demo activities at start. @default false */
   shouldSeed?: boolean;
 }
 
@@ -107,7 +118,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   let stopping: Promise<void> | undefined;
   const stats: SimulatorStats = { requests: 0, inFlight: 0, maxInFlight: 0, byActivity: new Map() };
 
-  const keyOf = (entity: string, activity: string) => `${entity.toLowerCase()}:${activity.toLowerCase()}`;
+  // Upstream treats ids case-insensitively, as the gateway's keys do.
+  const keyOf = (entity: string, activity: string) => activityKeyId(activityKey(entity, activity));
 
   function createActivity(input: CreateActivityInput = {}): SimActivity {
     const activity: SimActivity = {

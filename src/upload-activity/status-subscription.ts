@@ -1,6 +1,4 @@
-import { isTerminalStatus } from '../upstream/cleartax.types.js';
-import type { StatusEvent } from '../pubsub.js';
-import { statusChanged } from './status-diff.js';
+import { isFinalEvent, statusChanged, type StatusEvent } from '../domain/index.js';
 
 /**
  * One GraphQL subscription's view of one or more watched keys: an async iterator
@@ -52,12 +50,8 @@ export function createStatusSubscription(watchKeys: readonly string[], release: 
 
   /** Marks the event delivered and returns it; finishes its key if it was the last word. */
   function deliver(watchKey: string, event: StatusEvent): IteratorResult<StatusEvent> {
-    if (event.type === 'snapshot') {
-      delivered.set(watchKey, event);
-      if (isTerminalStatus(event.snapshot.rawStatus)) open.delete(watchKey);
-    } else {
-      open.delete(watchKey);
-    }
+    if (event.type === 'snapshot') delivered.set(watchKey, event);
+    if (isFinalEvent(event)) open.delete(watchKey);
     return { value: event, done: false };
   }
 

@@ -1,32 +1,47 @@
 import type { Logger } from 'pino';
-import { ErrorCode, GatewayError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
-import { STATUS_TOPIC, type AppPubSub, type StatusEvent } from '../pubsub.js';
+import {
+  ErrorCode,
+  isFinalErrorCode,
+  isFinalEvent,
+  isTerminalStatus,
+  scopedKeyId,
+  statusChanged,
+  type ActivityKey,
+  type StatusEvent,
+  type StatusSnapshot,
+} from '../domain/index.js';
+import { GatewayError } from '../errors.js';
+import { createLocalPollLease, type PollLease } from '../poll-lease.js';
+import { STATUS_TOPIC, type AppPubSub } from '../pubsub.js';
+import { createLocalSnapshotStore, type SnapshotStore } from '../snapshot-store.js';
 import { hashToken } from '../token.js';
-import { isTerminalStatus, type ActivityKey, type StatusSnapshot } from '../upstream/cleartax.types.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
-import { statusChanged } from './status-diff.js';
-import { createStatusLoader } from './status-loader.js';
-import { sourceKey, type StatusSource } from './status-source.js';
+import { createPollScheduler, type PollOutcome } from './poll-scheduler.js';
+import type { StatusSource } from './status-source.js';
 import { createStatusSubscription, type StatusSubscription } from './status-subscription.js';
+import { createSubscriberRegistry } from './subscriber-registry.js';
 
 export interface StatusWatcherOptions {
   source: StatusSource;
+  /** Carries every event from the poll to the subscribers. */
   pubSub: AppPubSub;
-  /** Poll interval right after a change (POLL_INTERVAL_MS). */
+  /** Who polls a key. @default the in-process lease (always this instance) */
+  lease?: PollLease;
+  /** The last snapshot per watched key. @default an in-process Map */
+  store?: SnapshotStore;
+  /** Poll interval right after a change, and the age up to which a known state serves a new subscriber (POLL_INTERVAL_MS). @default none: required */
   intervalMs: number;
-  /** Ceiling of the adaptive interval and of error backoff (POLL_MAX_INTERVAL_MS). */
+  /** Ceiling of the adaptive interval and of error backoff (POLL_MAX_INTERVAL_MS). @default none: required */
   maxIntervalMs: number;
-  /** How much the interval grows per unchanged poll (default 1.5). */
+  /** How much the interval grows per unchanged poll. @default 1.5 */
   growthFactor?: number;
   logger: Logger;
-  metrics?: Metrics;
 }
 
 export interface StatusWatcher {
   /**
    * Follows the given activities for `token`: the first event per activity is its
-   * current state (cached no older than one interval, else read now), then one
+   * current state (known no longer than one interval ago, else read now), then one
    * event per change; the iterator ends once every activity is terminal or failed.
    */
   watch(token: string, keys: readonly ActivityKey[]): StatusSubscription;
@@ -36,100 +51,103 @@ export interface StatusWatcher {
   readonly size: { keys: number; subscriptions: number };
 }
 
-/** Codes after which polling cannot help: delivered as an error, then the key ends. */
-const FINAL_CODES = new Set<ErrorCode>([ErrorCode.NOT_FOUND, ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN]);
-
+/** What the watcher holds per watched key, besides its subscribers (registry) and schedule (scheduler). */
 interface WatchedKey {
   readonly id: string;
   readonly token: string;
   readonly key: ActivityKey;
-  readonly subscribers: Set<StatusSubscription>;
-  /** Latest snapshot read, the reference for change detection. */
+  /** The newest state this instance knows, read or received: the reference for change detection. */
   last: StatusSnapshot | undefined;
-  intervalMs: number;
-  errorCount: number;
-  nextDueAt: number;
-  /** False once a terminal status or final error was published. */
-  isPolling: boolean;
-  /** A subscriber is waiting for a first event: publish the next read even if unchanged. */
+  /** A subscriber waits for a current state: publish the next read even if unchanged. */
   shouldPublishNext: boolean;
+  /** A final event went out: no more polls; the key goes once its feed delivers that event. */
+  isFinished: boolean;
   /** This key's PubSub feed, fanned out to local subscribers. */
   feed: AsyncIterator<StatusEvent>;
 }
 
 /**
- * The polling loop behind subscriptions: one poller per (token hash, entity,
- * activity) however many subscribers, refcounted; one scheduler timer (never one
- * per subscriber); each tick loads every due key through one DataLoader per token
- * over the shared StatusSource; changes go out through PubSub.
- *
- * Interval: `intervalMs` after a change, growing by `growthFactor` per unchanged
- * poll up to `maxIntervalMs`; after transient upstream errors, exponential backoff
- * with jitter up to `maxIntervalMs`, and never sooner than a 429's Retry-After.
+ * The polling loop behind subscriptions, composed of small seams: a scheduler
+ * (one timer, due keys, adaptive interval and backoff), a registry (keys ↔
+ * subscribers), a `PollLease` (who polls), a `SnapshotStore` (the last state per
+ * key) and the PubSub (fan-out). One poller per (token hash, entity, activity)
+ * however many subscribers; each key's read completes, publishes and reschedules
+ * on its own.
  */
 export function createStatusWatcher(options: StatusWatcherOptions): StatusWatcher {
-  const { source, pubSub, intervalMs, maxIntervalMs, logger, metrics } = options;
-  const growthFactor = options.growthFactor ?? 1.5;
+  const { source, pubSub, intervalMs, logger } = options;
+  const lease = options.lease ?? createLocalPollLease();
+  const store = options.store ?? createLocalSnapshotStore();
   const watched = new Map<string, WatchedKey>();
-  let registrations = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let timerDueAt = Infinity;
-  let ticking: Promise<void> | undefined;
+  const registry = createSubscriberRegistry<StatusSubscription>();
+  const scheduler = createPollScheduler({
+    intervalMs,
+    maxIntervalMs: options.maxIntervalMs,
+    ...(options.growthFactor !== undefined ? { growthFactor: options.growthFactor } : {}),
+    onDue: (id) => void poll(id),
+  });
+  const polls = new Set<Promise<void>>();
   let isStopped = false;
 
-  function updateGauges(): void {
-    metrics?.watchedKeys.set(watched.size);
-    metrics?.subscribers.set(registrations);
+  const isFresh = (snapshot: StatusSnapshot | undefined): snapshot is StatusSnapshot =>
+    snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) <= intervalMs;
+
+  /** Remembers the newest state seen, by read time, so an older one never replaces it. */
+  function remember(entry: WatchedKey, snapshot: StatusSnapshot): void {
+    if (!entry.last || entry.last.fetchedAt <= snapshot.fetchedAt) entry.last = snapshot;
   }
 
-  function attach(entryId: string, token: string, key: ActivityKey, subscription: StatusSubscription): void {
-    let entry = watched.get(entryId);
-    if (!entry) {
+  function attach(id: string, token: string, key: ActivityKey, subscription: StatusSubscription): void {
+    const isFirst = registry.add(id, subscription);
+    let entry = watched.get(id);
+    if (isFirst || !entry) {
       entry = {
-        id: entryId,
+        id,
         token,
         key,
-        subscribers: new Set(),
         last: undefined,
-        intervalMs,
-        errorCount: 0,
-        nextDueAt: Date.now(),
-        isPolling: true,
         shouldPublishNext: false,
-        feed: pubSub.subscribe(STATUS_TOPIC, entryId)[Symbol.asyncIterator](),
+        isFinished: false,
+        feed: pubSub.subscribe(STATUS_TOPIC, id)[Symbol.asyncIterator](),
       };
-      watched.set(entryId, entry);
+      watched.set(id, entry);
       pump(entry);
+      scheduler.add(id);
+      return; // due now: its first read is published
     }
-    entry.subscribers.add(subscription);
-    registrations += 1;
-    const last = entry.last;
-    if (last && (!entry.isPolling || Date.now() - Date.parse(last.fetchedAt) <= intervalMs)) {
-      subscription.offer(entryId, { type: 'snapshot', snapshot: last });
-    } else if (entry.isPolling) {
-      entry.shouldPublishNext = true;
-      entry.nextDueAt = Math.min(entry.nextDueAt, Date.now());
-      scheduleAt(entry.nextDueAt);
+    if (isFresh(entry.last) || (entry.isFinished && entry.last)) {
+      subscription.offer(id, { type: 'snapshot', snapshot: entry.last });
+      return;
     }
+    const current = entry;
+    void store.get(id).then((stored) => {
+      if (watched.get(id) !== current || subscription.isClosed) return;
+      if (isFresh(stored) && (!current.last || current.last.fetchedAt <= stored.fetchedAt)) {
+        remember(current, stored);
+        subscription.offer(id, { type: 'snapshot', snapshot: stored });
+      } else {
+        current.shouldPublishNext = true;
+        scheduler.expedite(id);
+      }
+    });
   }
 
-  function detach(entryId: string, subscription: StatusSubscription): void {
-    const entry = watched.get(entryId);
-    if (!entry || !entry.subscribers.delete(subscription)) return;
-    registrations -= 1;
-    if (entry.subscribers.size === 0) dispose(entry);
-    else updateGauges();
+  function detach(id: string, subscription: StatusSubscription): void {
+    if (!registry.remove(id, subscription)) return;
+    const entry = watched.get(id);
+    if (entry) retire(entry);
   }
 
-  /** Forgets a key: no more polls, no more fan-out. Its subscribers have left or finished. */
-  function dispose(entry: WatchedKey): void {
+  /** Forgets a key: no more polls, no more fan-out. Its subscribers have left or had its last event. */
+  function retire(entry: WatchedKey): void {
     if (watched.get(entry.id) !== entry) return;
     watched.delete(entry.id);
-    registrations -= entry.subscribers.size;
-    entry.subscribers.clear();
-    entry.isPolling = false;
+    registry.drop(entry.id);
+    scheduler.remove(entry.id);
+    entry.isFinished = true;
     void entry.feed.return?.();
-    updateGauges();
+    void lease.release(entry.id);
+    void store.delete(entry.id);
   }
 
   /** Fans one key's PubSub events out to its local subscribers. */
@@ -138,42 +156,71 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       for (;;) {
         const { value: event, done } = await entry.feed.next();
         if (done) return;
-        for (const subscription of [...entry.subscribers]) subscription.offer(entry.id, event);
-        const isFinal = event.type === 'error' || isTerminalStatus(event.snapshot.rawStatus);
-        if (isFinal) {
-          dispose(entry);
+        if (event.type === 'snapshot') remember(entry, event.snapshot);
+        for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, event);
+        if (isFinalEvent(event)) {
+          retire(entry);
           return;
         }
       }
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'status feed failed');
-      for (const subscription of [...entry.subscribers]) subscription.close();
-      dispose(entry);
+      for (const subscription of registry.subscribersOf(entry.id)) subscription.close();
+      retire(entry);
     });
   }
 
   function publish(entry: WatchedKey, event: StatusEvent): void {
     if (watched.get(entry.id) !== entry) return;
+    if (isFinalEvent(event)) {
+      entry.isFinished = true;
+      scheduler.remove(entry.id);
+    }
+    // The PubSub round trip is the one path that Redis replaces: in cluster mode the lease holder publishes, every instance's feed delivers.
     pubSub.publish(STATUS_TOPIC, entry.id, event);
   }
 
-  function onSnapshot(entry: WatchedKey, snapshot: StatusSnapshot, now: number): void {
+  /** One key's poll: claim, read, compare, publish, reschedule. Never rejects. */
+  function poll(id: string): Promise<void> {
+    const run = (async () => {
+      const entry = watched.get(id);
+      if (!entry || entry.isFinished) return;
+      let outcome: PollOutcome;
+      try {
+        if (!(await lease.claim(id))) {
+          outcome = { type: 'skipped' };
+        } else {
+          const snapshot = await source.load(entry.token, entry.key, { retries: 0 });
+          outcome = onSnapshot(entry, snapshot);
+        }
+      } catch (error) {
+        outcome = onError(entry, error);
+      }
+      scheduler.settle(id, outcome);
+    })().catch((error: unknown) => {
+      logger.error({ err: error }, 'poll failed unexpectedly');
+      scheduler.settle(id, { type: 'failed' });
+    });
+    polls.add(run);
+    void run.finally(() => polls.delete(run));
+    return run;
+  }
+
+  function onSnapshot(entry: WatchedKey, snapshot: StatusSnapshot): PollOutcome {
+    if (watched.get(entry.id) !== entry) return { type: 'unchanged' };
     const isChange = statusChanged(entry.last, snapshot);
-    entry.last = snapshot;
-    entry.errorCount = 0;
-    entry.intervalMs = isChange ? intervalMs : Math.min(maxIntervalMs, Math.round(entry.intervalMs * growthFactor));
-    entry.nextDueAt = now + entry.intervalMs;
-    if (isTerminalStatus(snapshot.rawStatus)) entry.isPolling = false;
-    if (isChange || entry.shouldPublishNext) {
+    remember(entry, snapshot);
+    void store.set(entry.id, snapshot);
+    if (isChange || entry.shouldPublishNext || isTerminalStatus(snapshot.rawStatus)) {
       entry.shouldPublishNext = false;
       publish(entry, { type: 'snapshot', snapshot });
     }
+    return { type: isChange ? 'changed' : 'unchanged' };
   }
 
-  function onError(entry: WatchedKey, error: unknown, now: number): void {
+  function onError(entry: WatchedKey, error: unknown): PollOutcome {
     const code = error instanceof GatewayError ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
-    if (error instanceof GatewayError && FINAL_CODES.has(code)) {
-      entry.isPolling = false;
+    if (error instanceof GatewayError && isFinalErrorCode(code)) {
       publish(entry, {
         type: 'error',
         key: entry.key,
@@ -181,70 +228,12 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
         message: error.message,
         ...(error.upstream ? { upstream: error.upstream } : {}),
       });
-      return;
+      return { type: 'failed' };
     }
     // Transient (5xx, timeout, 429, unreadable body): keep the subscription open, back off.
-    entry.errorCount += 1;
-    const backoff = Math.min(maxIntervalMs, intervalMs * 2 ** entry.errorCount * (0.75 + Math.random() * 0.5));
-    const retryAfter = error instanceof UpstreamError ? (error.retryAfterMs ?? 0) : 0;
-    entry.nextDueAt = now + Math.max(backoff, retryAfter);
-    logger.warn({ code, errorCount: entry.errorCount, retryInMs: entry.nextDueAt - now, activityId: entry.key.activityId }, 'poll failed, backing off');
-  }
-
-  async function tick(): Promise<void> {
-    const now = Date.now();
-    const byToken = new Map<string, WatchedKey[]>();
-    for (const entry of watched.values()) {
-      if (!entry.isPolling || entry.nextDueAt > now) continue;
-      const group = byToken.get(entry.token);
-      if (group) group.push(entry);
-      else byToken.set(entry.token, [entry]);
-    }
-    await Promise.all(
-      [...byToken].map(([token, entries]) => {
-        // One loader per token per tick: never longer-lived, so never stale.
-        const loader = createStatusLoader(source, token, { retries: 0 });
-        return Promise.all(
-          entries.map((entry) =>
-            loader.load(entry.key).then(
-              (snapshot) => onSnapshot(entry, snapshot, Date.now()),
-              (error: unknown) => onError(entry, error, Date.now()),
-            ),
-          ),
-        );
-      }),
-    );
-  }
-
-  /**
-   * Arms the single timer for `dueAt` unless it already fires sooner, or a tick is
-   * running (which re-arms when done). O(1), so subscribing stays cheap with tens
-   * of thousands of watched keys.
-   */
-  function scheduleAt(dueAt: number): void {
-    if (isStopped || ticking || (timer && timerDueAt <= dueAt)) return;
-    if (timer) clearTimeout(timer);
-    timerDueAt = dueAt;
-    timer = setTimeout(runTick, Math.max(0, dueAt - Date.now()));
-  }
-
-  /** After a tick: arms the timer for the earliest due key, if any. */
-  function schedule(): void {
-    let earliest = Infinity;
-    for (const entry of watched.values()) if (entry.isPolling && entry.nextDueAt < earliest) earliest = entry.nextDueAt;
-    if (earliest !== Infinity) scheduleAt(earliest);
-  }
-
-  function runTick(): void {
-    timer = undefined;
-    timerDueAt = Infinity;
-    // Ticks never overlap: the next is armed only after this one settles.
-    ticking = tick()
-      .catch((error: unknown) => logger.error({ err: error }, 'watcher tick failed'))
-      .finally(() => {
-        ticking = undefined;
-        schedule();
-      });
+    const retryAfterMs = error instanceof UpstreamError ? error.retryAfterMs : undefined;
+    logger.warn({ code, activityId: entry.key.activityId }, 'poll failed, backing off');
+    return retryAfterMs === undefined ? { type: 'failed' } : { type: 'failed', retryAfterMs };
   }
 
   return {
@@ -252,7 +241,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       if (isStopped) throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway is shutting down');
       const tokenHash = hashToken(token);
       const byId = new Map<string, ActivityKey>();
-      for (const key of keys) byId.set(sourceKey(tokenHash, key), key);
+      for (const key of keys) byId.set(scopedKeyId(tokenHash, key), key);
       const ids = [...byId.keys()];
       const subscription = createStatusSubscription(ids, () => {
         for (const id of ids) detach(id, subscription);
@@ -261,21 +250,19 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
         if (subscription.isClosed) break;
         attach(id, token, key, subscription);
       }
-      updateGauges();
       return subscription;
     },
     async stop() {
       isStopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      scheduler.stop();
       for (const entry of [...watched.values()]) {
-        for (const subscription of [...entry.subscribers]) subscription.close();
-        dispose(entry);
+        for (const subscription of registry.subscribersOf(entry.id)) subscription.close();
+        retire(entry);
       }
-      await ticking;
+      await Promise.all(polls);
     },
     get size() {
-      return { keys: watched.size, subscriptions: registrations };
+      return registry.size;
     },
   };
 }

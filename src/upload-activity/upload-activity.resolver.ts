@@ -1,16 +1,10 @@
 import 'reflect-metadata';
 import { Args, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { activityKey, type StatusEvent } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
-import type { RequestContext } from '../context.js';
-import type { StatusEvent } from '../pubsub.js';
-import type { ActivityKey } from '../upstream/cleartax.types.js';
+import type { UploadActivityContext } from './upload-activity.context.js';
 import { UploadActivitiesArgs, UploadActivityArgs } from './upload-activity.args.js';
 import { UploadActivity, toUploadActivity } from './upload-activity.type.js';
-
-/** UUIDs are case-insensitive; one spelling per activity keeps keys deduplicated. */
-export function activityKey(taxableEntityId: string, activityId: string): ActivityKey {
-  return { taxableEntityId: taxableEntityId.toLowerCase(), activityId: activityId.toLowerCase() };
-}
 
 /** A watcher event as the subscription field's value, or its error. */
 function toSubscriptionValue(event: StatusEvent): UploadActivity {
@@ -18,10 +12,10 @@ function toSubscriptionValue(event: StatusEvent): UploadActivity {
   return toUploadActivity(event.snapshot);
 }
 
-type SubscribeData<TArgs> = SubscribeResolverData<unknown, TArgs, RequestContext>;
+type SubscribeData<TArgs> = SubscribeResolverData<unknown, TArgs, UploadActivityContext>;
 
 /**
- * Thin by design: check arguments, resolve the token, ask the operation's loader
+ * Thin by design: normalise ids into keys (the one place they enter), check arguments, ask the operation's loader
  * (queries) or the StatusWatcher (subscriptions). Errors are thrown (or returned
  * per list item) as they are; `maskError` gives them their contract code on the
  * way out.
@@ -34,7 +28,7 @@ export class UploadActivityResolver {
   })
   async uploadActivity(
     @Args(() => UploadActivityArgs) { taxableEntityId, activityId }: UploadActivityArgs,
-    @Ctx() context: RequestContext,
+    @Ctx() context: UploadActivityContext,
   ): Promise<UploadActivity> {
     const snapshot = await context.statusLoader().load(activityKey(taxableEntityId, activityId));
     return toUploadActivity(snapshot);
@@ -47,7 +41,7 @@ export class UploadActivityResolver {
   })
   async uploadActivities(
     @Args(() => UploadActivitiesArgs) { taxableEntityId, activityIds }: UploadActivitiesArgs,
-    @Ctx() context: RequestContext,
+    @Ctx() context: UploadActivityContext,
   ): Promise<(UploadActivity | Error)[]> {
     context.checkActivityIds(activityIds);
     const results = await context.statusLoader().loadMany(activityIds.map((id) => activityKey(taxableEntityId, id)));

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeISOResolver, UUIDResolver } from 'graphql-scalars';
-import { isTerminalStatus, type StatusSnapshot } from '../upstream/cleartax.types.js';
+import { globalActivityId, isTerminalStatus, type StatusSnapshot } from '../domain/index.js';
 import { UploadStatus, toUploadStatus } from './upload-status.js';
 
 @ObjectType('UploadActivity', { description: 'One E-Way Bill upload activity and its processing status.' })
@@ -36,14 +36,10 @@ export class UploadActivity {
   fetchedAt!: Date;
 }
 
-/** The stable global id of an activity (also the client cache key). */
-export function uploadActivityId(taxableEntityId: string, activityId: string): string {
-  return `UploadActivity:${taxableEntityId.toLowerCase()}:${activityId.toLowerCase()}`;
-}
-
+/** The API type of a snapshot. Its ids are already normalised (see `activityKey`). */
 export function toUploadActivity(snapshot: StatusSnapshot): UploadActivity {
   return Object.assign(new UploadActivity(), {
-    id: uploadActivityId(snapshot.taxableEntityId, snapshot.activityId),
+    id: globalActivityId(snapshot),
     activityId: snapshot.activityId,
     taxableEntityId: snapshot.taxableEntityId,
     status: toUploadStatus(snapshot.rawStatus),

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { registerEnumType } from 'type-graphql';
-import { KNOWN_UPSTREAM_STATUSES } from '../upstream/cleartax.types.js';
+import { UPSTREAM_STATUSES } from '../domain/index.js';
 
 /** Where an upload is in ClearTax's processing, as clients see it. */
 export enum UploadStatus {
@@ -27,7 +27,7 @@ registerEnumType(UploadStatus, {
   },
 });
 
-const known = new Set<string>(KNOWN_UPSTREAM_STATUSES);
+const known = new Set<string>(UPSTREAM_STATUSES);
 
 /** Maps upstream's string to the enum; anything undocumented is UNKNOWN. */
 export function toUploadStatus(rawStatus: string): UploadStatus {

@@ -1,25 +1,23 @@
 import fetch from 'cross-fetch';
 import pRetry, { AbortError } from 'p-retry';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../errors.js';
-import type { ActivityKey, StatusSnapshot, UpstreamErrorBody } from './cleartax.types.js';
+import { ErrorCode, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
+import { parseErrorBody, parseRetryAfter, parseStatusBody } from './cleartax-wire.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface ClearTaxClientOptions {
   /** e.g. `https://ewb.cleartax.in/api`; a trailing slash is ignored. */
   baseUrl: string;
-  /** Per attempt, covering headers and body. */
+  /** Per attempt, covering headers and body (UPSTREAM_TIMEOUT_MS). @default none: required */
   timeoutMs: number;
-  /** Retries after the first attempt, for retry-safe failures only. */
+  /** Retries after the first attempt, for retry-safe failures only (UPSTREAM_RETRIES). A call may ask for fewer. @default none: required */
   retries: number;
-  /** First backoff delay; doubles per retry, with full jitter. */
+  /** First backoff delay; doubles per retry, with full jitter (UPSTREAM_RETRY_BASE_MS). @default none: required */
   retryBaseMs: number;
-  /** A 429 asking to wait longer than this fails at once with RATE_LIMITED (and its `retryAfterMs`). */
+  /** A 429 asking to wait longer than this fails at once with RATE_LIMITED and its `retryAfterMs` (UPSTREAM_MAX_RETRY_AFTER_MS). @default none: required */
   maxRetryAfterMs: number;
   logger: Logger;
-  /** Called once per HTTP attempt, for metrics. */
+  /** Called once per HTTP attempt, for metrics. @default no-op */
   onAttempt?: (outcome: AttemptOutcome) => void;
 }
 
@@ -30,7 +28,7 @@ export interface AttemptOutcome {
 }
 
 export interface GetStatusOptions {
-  /** Overrides the client's retries (the watcher polls again anyway, so it asks for none). */
+  /** Retries after the first attempt for this call. @default the client's `retries` */
   retries?: number;
 }
 
@@ -41,21 +39,8 @@ export interface ClearTaxClient {
   ping(): Promise<boolean>;
 }
 
-const statusBody = z.object({
-  status: z.string().min(1),
-  errorMessage: z.string().nullish(),
-  queuedCount: z.number().int().nonnegative().nullish(),
-});
-
-const errorBody = z.object({
-  errors: z.record(
-    z.string(),
-    z.object({
-      code: z.union([z.string(), z.number()]).nullish(),
-      message: z.string().nullish(),
-    }),
-  ),
-});
+/** A wait on the global timer (which fake timers control, unlike node:timers/promises). */
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The only module that talks HTTP to ClearTax. It knows the URL layout, the auth
@@ -99,8 +84,13 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
       );
     }
     report(String(status));
-    if (status === 200) return parseSnapshot(text, key, path);
-    throw classify(status, text, retryAfter, path);
+    if (status !== 200) throw classify(status, text, retryAfter, path);
+    const parsed = parseStatusBody(text, key);
+    if (parsed.ok) return parsed.snapshot;
+    throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with ${parsed.reason}`, {
+      isRetryable: false,
+      upstream: { httpStatus: 200, code: null, message: null },
+    });
   }
 
   async function getStatus(token: string, key: ActivityKey, callOptions: GetStatusOptions = {}): Promise<StatusSnapshot> {
@@ -126,7 +116,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
           // better to say RATE_LIMITED now and let the caller (or the watcher) decide.
           if (wait !== undefined && wait > options.maxRetryAfterMs) throw error;
           logger.warn({ code: error.code, attempt: attemptNumber, retriesLeft, path: statusPath(key) }, 'upstream attempt failed, retrying');
-          if (wait !== undefined) await sleep(wait);
+          if (wait !== undefined) await delay(wait);
         },
       },
     ).catch((error: unknown) => {
@@ -147,30 +137,6 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
   }
 
   return { getStatus, ping };
-}
-
-function parseSnapshot(text: string, key: ActivityKey, path: string): StatusSnapshot {
-  const json = parseJson(text);
-  const parsed = statusBody.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'body';
-    throw new UpstreamError(
-      ErrorCode.UPSTREAM_BAD_RESPONSE,
-      json === undefined
-        ? `ClearTax answered GET ${path} with a body that is not JSON`
-        : `ClearTax answered GET ${path} with an unreadable body (${where}: ${issue?.message ?? 'invalid'})`,
-      { isRetryable: false, upstream: { httpStatus: 200, code: null, message: null } },
-    );
-  }
-  return {
-    taxableEntityId: key.taxableEntityId,
-    activityId: key.activityId,
-    rawStatus: parsed.data.status,
-    errorMessage: parsed.data.errorMessage ?? null,
-    queuedCount: parsed.data.queuedCount ?? null,
-    fetchedAt: new Date().toISOString(),
-  };
 }
 
 function classify(status: number, text: string, retryAfter: string | null, path: string): UpstreamError {
@@ -208,33 +174,6 @@ function classify(status: number, text: string, retryAfter: string | null, path:
         isRetryable: false,
       });
   }
-}
-
-function parseErrorBody(httpStatus: number, text: string): UpstreamErrorBody {
-  const parsed = errorBody.safeParse(parseJson(text));
-  const first = parsed.success ? Object.values(parsed.data.errors)[0] : undefined;
-  return {
-    httpStatus,
-    code: first?.code === undefined || first.code === null ? null : String(first.code),
-    message: first?.message ?? null,
-  };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Retry-After is either delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function networkReason(error: unknown): string {

@@ -1,5 +1,5 @@
-import { ErrorCode, GatewayError } from '../errors.js';
-import type { UpstreamErrorBody } from './cleartax.types.js';
+import { GatewayError } from '../errors.js';
+import type { ErrorCode, UpstreamErrorBody } from '../domain/index.js';
 
 /**
  * A failed upstream call, already classified under the contract's error code.

@@ -1,10 +1,10 @@
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { onTestFinished } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { startGateway, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/server.js';
 
 export const ENTITY = '11111111-2222-4333-8444-555555555555';
 export const TOKEN = 'test-token-abc';
@@ -29,17 +29,15 @@ export interface GraphQLResponse<TData> {
 }
 
 /**
- * Starts a simulator (clock off unless asked) and a real gateway against it, both
- * on 127.0.0.1 with free ports, and registers their disposal with the test.
- * `env` overrides the contract's variables as an operator would set them.
+ * Starts a real gateway on 127.0.0.1 with a free port against its embedded
+ * simulator (clock off and nothing seeded unless asked), the way `npm start` does,
+ * and registers its disposal with the test. `env` overrides the contract's
+ * variables as an operator would set them.
  */
 export async function startStack(
   env: Record<string, string> = {},
   simulatorOptions: Partial<SimulatorOptions> = {},
 ): Promise<Stack> {
-  const simulator = createSimulator({ stepMs: 0, ...simulatorOptions });
-  const baseUrl = await simulator.start();
-  onTestFinished(() => simulator.stop());
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -47,11 +45,14 @@ export async function startStack(
     UPSTREAM_RETRY_BASE_MS: '1',
     UPSTREAM_TIMEOUT_MS: '1000',
     ...env,
-    CLEARTAX_BASE_URL: env.CLEARTAX_BASE_URL ?? baseUrl,
   });
-  const app = createApp({ ...config, cleartaxBaseUrl: config.cleartaxBaseUrl! }, { logger: createLogger(config.logLevel) });
-  await app.start();
-  onTestFinished(() => app.stop());
+  const gateway = await startGateway(config, {
+    logger: createLogger(config.logLevel),
+    simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions },
+  });
+  onTestFinished(() => gateway.stop());
+  const { app } = gateway;
+  const simulator = gateway.simulator!;
 
   async function raw(body: unknown, headers: Record<string, string> = {}) {
     const response = await fetch(app.url, {

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'graphql';
 import WebSocket from 'ws';
 import {
   UploadActivitiesStatusChangedDocument,
+  UploadActivityDocument,
   UploadActivityStatusChangedDocument,
 } from '../../schema/generated/graphql.js';
 import { ENTITY, TOKEN, startStack } from '../helpers/stack.js';
+import { letPollsPass, requestsFor } from '../helpers/polls.js';
 import { connect, record } from '../helpers/ws-client.js';
 
 const MISSING = '99999999-9999-4999-8999-999999999999';
 /** Short intervals: every poll-driven test runs in well under a second per state. */
 const FAST = { POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '80', UPSTREAM_RETRY_BASE_MS: '1' };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const summary = (e: { data?: { uploadActivityStatusChanged?: { status: string; queuedCount: number | null } } | null }) =>
   `${e.data?.uploadActivityStatusChanged?.status}:${e.data?.uploadActivityStatusChanged?.queuedCount}`;
 
@@ -68,10 +70,9 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
       path: ['uploadActivityStatusChanged'],
       extensions: { code: 'NOT_FOUND', upstream: { httpStatus: 404, code: '404' } },
     });
-    const requests = simulator.stats.requests;
-    await sleep(100);
-    expect(simulator.stats.requests).toBe(requests);
     expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+    await letPollsPass({ app, simulator }, 4);
+    expect(requestsFor({ simulator }, MISSING)).toBe(1);
   });
 
   it.each([
@@ -100,18 +101,22 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     expect(app.watcher.size).toEqual({ keys: 1, subscriptions: 2 });
   });
 
-  it('reads the current state for a late subscriber when the cached one is older than an interval', async () => {
-    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '50', POLL_MAX_INTERVAL_MS: '5000' });
+  it('reads the current state for a late subscriber when the known one is older than an interval', async () => {
+    // Base interval 1 ms: a known state serves a newcomer only if read within the last 1 ms.
+    const stack = await startStack({ POLL_INTERVAL_MS: '1', POLL_MAX_INTERVAL_MS: '5000' });
+    const { app, simulator } = stack;
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
     const client = connect(app.url);
     const first = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
     await expect.poll(() => first.events.length).toBe(1);
-    // Unchanged polls push the interval far beyond 50 ms; the cached state ages.
-    await sleep(300);
-    const requests = simulator.stats.requests;
+    // Unchanged polls space out (x1.5 each): after 12 they are over 100 ms apart, and the known state ages.
+    await expect.poll(() => requestsFor(stack, a.activityId), { timeout: 10_000 }).toBeGreaterThanOrEqual(12);
+    const subscribedAt = Date.now();
     const late = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
     await expect.poll(() => late.events.length).toBe(1);
-    expect(simulator.stats.requests).toBe(requests + 1);
+    const lateState = late.events[0]!.data!.uploadActivityStatusChanged;
+    expect(lateState.status).toBe('UPLOADED');
+    expect(Date.parse(lateState.fetchedAt)).toBeGreaterThanOrEqual(subscribedAt - 1);
     expect(first.events).toHaveLength(1);
   });
 
@@ -123,10 +128,11 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     const started = Date.now();
     const subs = clients.map((c) => record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
     await expect.poll(() => subs.every((s) => s.events.length === 1), { timeout: 10_000 }).toBe(true);
-    await sleep(interval * 6);
+    await expect.poll(() => simulator.stats.requests, { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(6);
     const elapsed = Date.now() - started;
     expect(app.watcher.size).toEqual({ keys: 1, subscriptions: 100 });
-    expect(simulator.stats.requests).toBeGreaterThanOrEqual(2);
+    // n polls, each at least one interval after the previous one settled, need (n - 1) intervals:
+    // a slow machine only loosens this bound. 100 pollers would make it fail at once.
     expect(simulator.stats.requests).toBeLessThanOrEqual(Math.floor(elapsed / interval) + 1);
 
     // A change reaches every subscriber exactly once.
@@ -136,51 +142,61 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
   });
 
-  it('stops polling within two intervals once the last subscriber disconnects', async () => {
-    const interval = 40;
-    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: String(interval) });
+  it('stops polling once the last subscriber disconnects', async () => {
+    const interval = 20;
+    const stack = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: String(interval) });
+    const { app, simulator } = stack;
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false });
     const clients = Array.from({ length: 5 }, () => connect(app.url));
     const subs = clients.map((c) => record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
     await expect.poll(() => subs.every((s) => s.events.length === 1)).toBe(true);
+    await expect.poll(() => requestsFor(stack, a.activityId)).toBeGreaterThanOrEqual(3);
     await Promise.all(clients.map((c) => c.dispose()));
-    await sleep(interval * 2);
-    const afterTwoIntervals = simulator.stats.requests;
-    expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
-    await sleep(interval * 5);
-    expect(simulator.stats.requests).toBe(afterTwoIntervals);
+    await expect.poll(() => app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
+    const whenGone = requestsFor(stack, a.activityId);
+    await letPollsPass(stack, 6);
+    // A poll already on the wire when the last subscriber left may still arrive; nothing after it.
+    expect(requestsFor(stack, a.activityId)).toBeLessThanOrEqual(whenGone + 1);
   });
 
-  it('stays open through five seconds of upstream 500s, backing off, and delivers the next change', async () => {
-    const OUTAGE_MS = 5000;
-    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '500' });
+  it('stays open through an upstream outage of 500s, backing off, and delivers the next change', async () => {
+    // The outage lasts for a number of failed polls, not a number of seconds; the backoff itself is
+    // pinned under fake timers in test/unit/poll-scheduler.test.ts.
+    const interval = 10;
+    const FAILED_POLLS = 8;
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: '80' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
     const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
     await expect.poll(() => sub.events.length).toBe(1);
     simulator.addFault({ status: 500, times: Infinity });
     const before = simulator.stats.requests;
-    await sleep(OUTAGE_MS);
-    const duringOutage = simulator.stats.requests - before;
+    const outageStart = Date.now();
+    await expect.poll(() => simulator.stats.requests - before, { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(FAILED_POLLS);
+    const outageMs = Date.now() - outageStart;
     simulator.clearFaults();
     simulator.setState(ENTITY, a.activityId, { queuedCount: 1 });
     await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
     expect(sub.isDone).toBe(false);
     expect(sub.events.map(summary)).toEqual(['QUEUED:2', 'QUEUED:1']);
-    // Backoff: far fewer polls than one per base interval (250 at 20 ms), at least a few.
-    expect(duringOutage).toBeGreaterThanOrEqual(5);
-    expect(duringOutage).toBeLessThan(OUTAGE_MS / 20 / 4);
-  }, 20_000);
+    // Backing off (15, 30, 60, then 80 ms at least): 8 failed polls take far longer than 8 base intervals.
+    expect(outageMs).toBeGreaterThan(FAILED_POLLS * interval * 4);
+  });
 
-  it('honours Retry-After from a 429 before polling again', async () => {
-    const { app, simulator } = await startStack(FAST);
+  it('honours Retry-After from a 429, clamped to POLL_MAX_INTERVAL_MS, before polling again', async () => {
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '300' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
     const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
     await expect.poll(() => sub.events.length).toBe(1);
-    simulator.addFault({ status: 429, headers: { 'retry-after': '1' } });
-    await expect.poll(() => simulator.stats.byActivity.size > 0 && simulator.stats.requests >= 3).toBe(true);
-    const at429 = simulator.stats.requests;
-    await sleep(600);
-    expect(simulator.stats.requests).toBeLessThanOrEqual(at429 + 1);
+    // Retry-After 3 s is longer than the 300 ms ceiling: the poller waits 300 ms, not 3 s and not its
+    // own 15-25 ms backoff.
+    simulator.addFault({ status: 429, headers: { 'retry-after': '3' } });
+    const before = simulator.stats.requests;
+    await expect.poll(() => simulator.stats.requests, { interval: 1 }).toBe(before + 1);
+    const answered429At = Date.now();
+    await expect.poll(() => simulator.stats.requests, { timeout: 5000, interval: 1 }).toBe(before + 2);
+    const gap = Date.now() - answered429At;
+    expect(gap).toBeGreaterThanOrEqual(280);
+    expect(gap).toBeLessThan(2500);
     simulator.setState(ENTITY, a.activityId, { status: 'UPLOADED' });
     await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
   });
@@ -275,8 +291,29 @@ describe('WebSocket transport', () => {
     await sub.done;
     expect(sub.events[0]!.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     const invalid = record(connect(app.url), { kind: 'Document', definitions: [] } as never, {});
-    await expect(invalid.done).rejects.toBeDefined();
+    const refusal = await invalid.done.then(() => undefined, (errors: unknown) => errors);
+    expect(refusal).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    const unknownField = record(connect(app.url), parse('subscription { nope }') as never, {});
+    const invalidDocument = await unknownField.done.then(() => undefined, (errors: unknown) => errors);
+    expect(invalidDocument).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
     expect(simulator.stats.requests).toBe(0);
+  });
+
+  it('shares one validated-document cache with HTTP: a document checked on one transport is not parsed again on the other', async () => {
+    const { app, simulator, query } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
+    const variables = { taxableEntityId: ENTITY, activityId: a.activityId };
+    expect(app.cachedDocuments).toBe(0);
+    expect((await query(UploadActivityDocument, variables)).data!.uploadActivity!.status).toBe('PROCESSED');
+    expect(app.cachedDocuments).toBe(1);
+    const overWs = record(connect(app.url), UploadActivityDocument, variables);
+    await overWs.done;
+    expect(overWs.events.map((e) => e.data?.uploadActivity?.status)).toEqual(['PROCESSED']);
+    expect(app.cachedDocuments).toBe(1);
+    // An invalid document is never cached.
+    const invalid = record(connect(app.url), parse('{ nope }') as never, {});
+    await invalid.done.catch(() => undefined);
+    expect(app.cachedDocuments).toBe(1);
   });
 
   it('limits subscriptions per connection', async () => {
@@ -289,7 +326,7 @@ describe('WebSocket transport', () => {
     await expect.poll(() => first.events.length + second.events.length).toBe(2);
     const third = record(client, UploadActivityStatusChangedDocument, vars);
     const error = await third.done.then(() => undefined, (e: unknown) => e);
-    expect(JSON.stringify(error)).toContain('at most 2 subscriptions');
+    expect(error).toEqual([{ message: 'A connection may hold at most 2 subscriptions', extensions: { code: 'BAD_USER_INPUT' } }]);
     first.unsubscribe();
     await expect.poll(() => app.watcher.size.subscriptions).toBe(1);
     const fourth = record(client, UploadActivityStatusChangedDocument, vars);
@@ -323,9 +360,10 @@ describe('WebSocket transport', () => {
     });
     await expect.poll(() => sockets.every((s) => s.readyState === WebSocket.CLOSED), { timeout: 15_000 }).toBe(true);
     await expect.poll(() => ({ ...app.watcher.size, connections: app.connections }), { timeout: 5000 }).toEqual({ keys: 0, subscriptions: 0, connections: 0 });
-    const requests = simulator.stats.requests;
-    await sleep(150);
-    expect(simulator.stats.requests).toBe(requests);
+    const whenGone = ids.map((id) => requestsFor({ simulator }, id));
+    await letPollsPass({ app, simulator }, 6);
+    // At most a poll already on the wire per activity; nothing after it.
+    ids.forEach((id, i) => expect(requestsFor({ simulator }, id)).toBeLessThanOrEqual(whenGone[i]! + 1));
   });
 
   it('closes sockets with 1001 on shutdown and stops every poller', async () => {

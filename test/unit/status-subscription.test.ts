@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StatusEvent } from '../../src/pubsub.js';
-import { ErrorCode } from '../../src/errors.js';
-import { statusChanged } from '../../src/upload-activity/status-diff.js';
+import { ErrorCode, type StatusEvent, type StatusSnapshot } from '../../src/domain/index.js';
 import { createStatusSubscription } from '../../src/upload-activity/status-subscription.js';
-import type { StatusSnapshot } from '../../src/upstream/cleartax.types.js';
 
 const snap = (rawStatus: string, queuedCount: number | null = 0, errorMessage: string | null = null): StatusSnapshot => ({
   taxableEntityId: 'e',
@@ -16,18 +13,6 @@ const snap = (rawStatus: string, queuedCount: number | null = 0, errorMessage: s
 const ev = (s: StatusSnapshot): StatusEvent => ({ type: 'snapshot', snapshot: s });
 const label = (r: IteratorResult<StatusEvent>) =>
   r.done ? 'done' : r.value.type === 'snapshot' ? `${r.value.snapshot.rawStatus}:${r.value.snapshot.queuedCount}` : r.value.code;
-
-describe('statusChanged', () => {
-  it('sees status, errorMessage and queuedCount, not fetchedAt', () => {
-    const base = snap('QUEUED', 3);
-    expect(statusChanged(undefined, base)).toBe(true);
-    expect(statusChanged(base, { ...base, fetchedAt: '2030-01-01T00:00:00.000Z' })).toBe(false);
-    expect(statusChanged(base, { ...base, queuedCount: 2 })).toBe(true);
-    expect(statusChanged(base, { ...base, queuedCount: null })).toBe(true);
-    expect(statusChanged(base, { ...base, errorMessage: 'x' })).toBe(true);
-    expect(statusChanged(snap('NEW_ONE'), snap('OTHER_NEW'))).toBe(true);
-  });
-});
 
 describe('createStatusSubscription', () => {
   it('delivers the first state, then changes only, and ends after a terminal state', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createClearTaxClient, parseRetryAfter, type ClearTaxClientOptions } from '../../src/upstream/cleartax-client.js';
+import { createClearTaxClient, type ClearTaxClientOptions } from '../../src/upstream/cleartax-client.js';
+import { parseRetryAfter } from '../../src/upstream/cleartax-wire.js';
 import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { createSimulator } from '../../src/simulator/server.js';
 import { createLogger } from '../../src/logger.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
-import { onTestFinished } from 'vitest';
+import { onTestFinished, vi } from 'vitest';
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 const TOKEN = 'secret-token-xyz';
@@ -23,6 +24,12 @@ async function setup(options: Partial<ClearTaxClientOptions> = {}) {
     ...options,
   });
   return { simulator, client };
+}
+
+/** Lets real I/O run (setImmediate is not faked) until `condition` holds; bounded. */
+async function until(condition: () => boolean, turns = 100_000): Promise<void> {
+  for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
 }
 
 async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
@@ -130,6 +137,23 @@ describe('ClearTaxClient against a real HTTP upstream', () => {
     simulator.addFault({ status: 429, headers: { 'retry-after': '0' } });
     await expect(client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId })).resolves.toMatchObject({ rawStatus: 'INIT' });
     expect(simulator.stats.requests).toBe(2);
+  });
+
+  it('waits out a non-zero Retry-After before it retries (fake timers)', async () => {
+    const { simulator, client } = await setup({ retries: 1, retryBaseMs: 0, maxRetryAfterMs: 5000 });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED' });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
+    simulator.addFault({ status: 429, headers: { 'retry-after': '3' } });
+    const read = client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId });
+    // Real I/O goes on under fake timers; only the client's wait is on the fake clock.
+    await until(() => vi.getTimerCount() === 1);
+    expect(simulator.stats.requests).toBe(1);
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(simulator.stats.requests).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await until(() => simulator.stats.requests === 2);
+    await expect(read).resolves.toMatchObject({ rawStatus: 'UPLOADED' });
   });
 
   it('gives RATE_LIMITED at once when Retry-After is longer than it may wait', async () => {
