@@ -16,8 +16,9 @@ async function setup(options: Partial<StatusWatcherOptions> = {}) {
   const simulator = createSimulator({ stepMs: 0 });
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
-  const client = createClearTaxClient({ baseUrl: url, timeoutMs: 5000, retries: 0, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent') });
-  const source = createStatusSource({ client, maxConcurrency: 8, retries: 0, terminalCacheSize: 100, terminalCacheTtlMs: 60_000 });
+  // Queries would retry twice; the watcher must ask for single attempts itself.
+  const client = createClearTaxClient({ baseUrl: url, timeoutMs: 5000, retries: 2, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent') });
+  const source = createStatusSource({ client, maxConcurrency: 8, retries: 2, terminalCacheSize: 100, terminalCacheTtlMs: 60_000 });
   const watcher = createStatusWatcher({ source, pubSub: createAppPubSub(), intervalMs: 10, maxIntervalMs: 10, logger: createLogger('silent'), ...options });
   onTestFinished(() => watcher.stop());
   const activity = (status = 'QUEUED', queuedCount = 3) =>
@@ -80,6 +81,17 @@ describe('StatusWatcher', () => {
     await expect.poll(() => second.length).toBe(1);
     expect(second).toEqual(['QUEUED:3']);
     expect(requestsFor(key)).toBe(1);
+  });
+
+  it('polls with a single attempt: a failed poll is one upstream request, then backoff, never a retry burst', async () => {
+    const { simulator, watcher, source, activity } = await setup();
+    const key = activity('UPLOADED', 0);
+    simulator.addFault({ activityId: key.activityId, status: 503, times: 3 });
+    const seen = collect(watcher.watch(TOKEN, [key]));
+    await expect.poll(() => seen).toEqual(['UPLOADED:0']);
+    expect(simulator.stats.requests).toBeGreaterThanOrEqual(4);
+    // Every read the watcher started went upstream exactly once, the three failed ones included.
+    expect(source.stats.upstream).toBe(simulator.stats.requests);
   });
 
   it('ends a key with its error (NOT_FOUND) and stops polling it', async () => {
