@@ -115,8 +115,10 @@ describe('batching and dedupe, counted at the upstream', () => {
   it('evicts cached terminal snapshots by age', async () => {
     const { simulator, query } = await startStack({ TERMINAL_CACHE_TTL_MS: '20' });
     const done = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
-    await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: done.activityId });
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    const first = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: done.activityId });
+    const readAt = Date.parse(first.data!.uploadActivity!.fetchedAt);
+    // Wait for the condition itself (the snapshot has outlived its TTL), not for a guessed time.
+    await expect.poll(() => Date.now() - readAt, { interval: 5 }).toBeGreaterThan(60);
     await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: done.activityId });
     expect(simulator.stats.requests).toBe(2);
   });
