@@ -89,8 +89,10 @@ describe('StatusWatcher', () => {
     simulator.addFault({ activityId: key.activityId, status: 503, times: 3 });
     const seen = collect(watcher.watch(TOKEN, [key]));
     await expect.poll(() => seen).toEqual(['UPLOADED:0']);
+    // Settle every read in flight, then compare: each read the watcher started went upstream
+    // exactly once, the three failed ones included.
+    await watcher.stop();
     expect(simulator.stats.requests).toBeGreaterThanOrEqual(4);
-    // Every read the watcher started went upstream exactly once, the three failed ones included.
     expect(source.stats.upstream).toBe(simulator.stats.requests);
   });
 
