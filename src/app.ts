@@ -1,18 +1,20 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
-import { createHealthRouter } from './server/health.js';
+import { createHealthRouter, createMetricsRouter } from './server/health.js';
+import { requestScope } from './server/request-scope.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';
 import { createOperationPreparer } from './server/operation.js';
 import { createWebSocketEndpoint, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from './simulator/server.js';
-import { resolveConnectionToken, resolveToken } from './token.js';
+import { isHeaderSafeToken, resolveConnectionToken, resolveToken, UNSAFE_TOKEN_MESSAGE } from './token.js';
 import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
 import { createStatusSource, type StatusSource } from './upload-activity/status-source.js';
 import { createStatusWatcher, type StatusWatcher } from './upload-activity/status-watcher.js';
@@ -27,13 +29,15 @@ export interface App {
   stop(): Promise<void>;
   /** `http://host:port/graphql`, once started. */
   readonly url: string;
+  /** Where /metrics is served: its own port (METRICS_PORT) or the main one. */
+  readonly metricsUrl: string;
   readonly source: StatusSource;
   readonly watcher: StatusWatcher;
   readonly metrics: Metrics;
   /** Open WebSocket connections. */
   readonly connections: number;
-  /** Validated documents in the cache shared by HTTP and WebSocket. */
-  readonly cachedDocuments: number;
+  /** The validated-document cache shared by HTTP and WebSocket: entries and estimated bytes. */
+  readonly documentCache: { documents: number; bytes: number };
 }
 
 /** The context of every GraphQL operation. */
@@ -55,6 +59,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     retries: config.upstreamRetries,
     retryBaseMs: config.upstreamRetryBaseMs,
     maxRetryAfterMs: config.upstreamMaxRetryAfterMs,
+    maxBodyBytes: config.upstreamMaxBodyBytes,
     logger: logger.child({ component: 'cleartax-client' }),
     onAttempt: ({ result, durationMs }) => {
       metrics.upstreamAttempts.inc({ result });
@@ -67,6 +72,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     retries: config.upstreamRetries,
     terminalCacheSize: config.terminalCacheSize,
     terminalCacheTtlMs: config.terminalCacheTtlMs,
+    terminalCacheMaxBytes: config.terminalCacheMaxBytes,
     metrics,
   });
   const pubSub = createAppPubSub();
@@ -78,22 +84,37 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     logger: logger.child({ component: 'status-watcher' }),
   });
   const operationContext = (token: string | undefined, connection?: ConnectionScope): OperationContext =>
-    createUploadActivityContext({ source, watcher, token, maxActivityIds: config.maxActivityIds, ...(connection ? { connection } : {}) });
+    createUploadActivityContext({
+      source,
+      watcher,
+      token,
+      maxActivityIds: config.maxActivityIds,
+      requestDeadlineMs: config.requestDeadlineMs,
+      ...(connection ? { connection } : {}),
+    });
 
   const httpServer: Server = createServer();
+  const metricsServer: Server = createServer();
   let url = '';
+  let metricsUrl = '';
+  let isStopping = false;
   let stopping: Promise<void> | undefined;
   let started: Promise<string> | undefined;
   let ws: WebSocketEndpoint | undefined;
-  let cachedDocuments = () => 0;
+  let documentCache = () => ({ documents: 0, bytes: 0 });
   let stopApollo: () => Promise<void> = async () => {
     if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
   };
 
   async function start(): Promise<string> {
     const schema = await buildAppSchema({ pubSub });
-    const prepare = createOperationPreparer({ schema });
-    cachedDocuments = () => prepare.cachedDocuments;
+    const prepare = createOperationPreparer({
+      schema,
+      maxTokens: config.maxQueryTokens,
+      // The same rule Apollo adds for HTTP, so WebSocket refuses introspection too.
+      validationRules: config.introspectionEnabled ? [] : [NoSchemaIntrospectionCustomRule],
+    });
+    documentCache = () => prepare.cache;
     const endpoint = createWebSocketEndpoint({
       httpServer,
       schema,
@@ -101,11 +122,15 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       logger,
       prepare,
       maxOperationsPerConnection: config.maxSubscriptionsPerConnection,
+      maxPayloadBytes: config.maxBodyBytes,
+      maxConnections: config.maxConnections,
+      maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
+      onConnectionCount: (count) => metrics.webSocketConnections.set(count),
       accept(params) {
         const token = resolveConnectionToken(params, config.cleartaxAuthToken);
-        return token === undefined
-          ? { refuse: { code: 4403, reason: 'Forbidden: no ClearTax token; send connectionParams.authToken' } }
-          : { connection: token };
+        if (token === undefined) return { refuse: { code: 4403, reason: 'Forbidden: no ClearTax token; send connectionParams.authToken' } };
+        if (!isHeaderSafeToken(token)) return { refuse: { code: 4403, reason: `Forbidden: ${UNSAFE_TOKEN_MESSAGE}` } };
+        return { connection: token };
       },
       context: (token, scope) => operationContext(token, scope),
     });
@@ -115,6 +140,8 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       httpServer,
       prepare,
       sandboxEnabled: config.sandboxEnabled,
+      introspectionEnabled: config.introspectionEnabled,
+      drainGraceMs: config.shutdownGraceMs,
       logger,
       // Drain: sockets close with 1001 (going away) instead of being cut (1006).
       plugins: [{ async serverWillStart() { return { drainServer: () => endpoint.dispose() }; } }],
@@ -124,18 +151,50 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
 
     const app = express();
     app.disable('x-powered-by');
-    app.use(
-      createHealthRouter({
-        readiness: [{ name: 'upstream', check: () => client.ping() }],
-        registry: metrics.registry,
-      }),
-    );
-    mountGraphQL(app, apollo, (request) => operationContext(resolveToken(request.headers['x-cleartax-auth-token'], config.cleartaxAuthToken)));
+    app.use(requestScope());
+    app.use(createHealthRouter({ checks: [{ name: 'upstream', check: () => client.ping() }], isUnavailable: () => isStopping }));
+    if (config.metricsPort === undefined) app.use(createMetricsRouter(metrics.registry));
+    mountGraphQL(app, apollo, {
+      context: (request) => operationContext(resolveToken(request.headers['x-cleartax-auth-token'], config.cleartaxAuthToken)),
+      maxBodyBytes: config.maxBodyBytes,
+      logger,
+    });
     httpServer.on('request', app);
 
+    if (config.metricsPort !== undefined) {
+      const metricsApp = express();
+      metricsApp.disable('x-powered-by');
+      metricsApp.use(createMetricsRouter(metrics.registry));
+      metricsServer.on('request', metricsApp);
+      metricsUrl = `${await listen(metricsServer, config.metricsPort, config.metricsHost)}/metrics`;
+      logger.info({ url: metricsUrl }, 'metrics listening');
+    }
     url = `${await listen(httpServer, config.port, config.host)}/graphql`;
     logger.info({ url }, 'gateway listening');
     return url;
+  }
+
+  /**
+   * Drains HTTP and WebSocket. Reads still in flight when the grace is nearly spent
+   * are aborted, so their requests answer UPSTREAM_UNAVAILABLE instead of being cut.
+   */
+  async function stop(): Promise<void> {
+    isStopping = true;
+    await started?.catch(() => undefined);
+    const abortReads = () => source.abortAll('The gateway is shutting down');
+    const graceMs = config.shutdownGraceMs;
+    const lastCall = setTimeout(abortReads, Math.max(0, graceMs - Math.min(1000, graceMs / 5)));
+    try {
+      await stopApollo();
+      await ws?.dispose();
+      // Nobody is left to receive a poll's answer.
+      abortReads();
+      await watcher.stop();
+      if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    } finally {
+      clearTimeout(lastCall);
+    }
+    logger.info('gateway stopped');
   }
 
   return {
@@ -144,17 +203,14 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       return started;
     },
     stop() {
-      stopping ??= (async () => {
-        await started?.catch(() => undefined);
-        await stopApollo();
-        await ws?.dispose();
-        await watcher.stop();
-        logger.info('gateway stopped');
-      })();
+      stopping ??= stop();
       return stopping;
     },
     get url() {
       return url;
+    },
+    get metricsUrl() {
+      return metricsUrl || url.replace(/\/graphql$/, '/metrics');
     },
     source,
     watcher,
@@ -162,8 +218,8 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     get connections() {
       return ws?.connections ?? 0;
     },
-    get cachedDocuments() {
-      return cachedDocuments();
+    get documentCache() {
+      return documentCache();
     },
   };
 }
@@ -197,6 +253,7 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
     // Loopback whatever HOST is: its control routes are unauthenticated.
     simulator = createSimulator({ host: '127.0.0.1', port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true, ...options.simulator });
     upstreamUrl = await simulator.start();
+    options.logger.warn({ upstream: upstreamUrl }, 'CLEARTAX_BASE_URL is unset: serving SIMULATED data from the embedded simulator');
   }
   const app = createApp({ ...config, cleartaxBaseUrl: upstreamUrl }, { logger: options.logger });
   try {

@@ -40,8 +40,32 @@ export interface Config {
   redisUrl: string | undefined;
   /** LOG_LEVEL: pino level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** SANDBOX_ENABLED: Apollo Sandbox as the landing page at /graphql. @default true */
+  /** NODE_ENV=production: production defaults (no Sandbox, no introspection, no simulator). @default false */
+  isProduction: boolean;
+  /** SANDBOX_ENABLED: Apollo Sandbox as the landing page at /graphql. @default true, false with NODE_ENV=production */
   sandboxEnabled: boolean;
+  /** INTROSPECTION_ENABLED: schema introspection. @default true, false with NODE_ENV=production */
+  introspectionEnabled: boolean;
+  /** MAX_BODY_BYTES: largest HTTP request body and WebSocket message. @default 102400 */
+  maxBodyBytes: number;
+  /** MAX_QUERY_TOKENS: lexical tokens per GraphQL document, checked while parsing. @default 2000 */
+  maxQueryTokens: number;
+  /** MAX_CONNECTIONS: open WebSockets; past it upgrades get 503. @default 10000 */
+  maxConnections: number;
+  /** WS_MAX_MESSAGES_PER_SECOND: messages one WebSocket may send per second; past it, close 1008. @default 100 */
+  wsMaxMessagesPerSecond: number;
+  /** UPSTREAM_MAX_BODY_BYTES: larger upstream bodies are UPSTREAM_BAD_RESPONSE. @default 65536 */
+  upstreamMaxBodyBytes: number;
+  /** TERMINAL_CACHE_MAX_BYTES: estimated memory the terminal cache may hold. @default 16777216 */
+  terminalCacheMaxBytes: number;
+  /** REQUEST_DEADLINE_MS: longest an operation waits for upstream before UPSTREAM_UNAVAILABLE. @default 10000 */
+  requestDeadlineMs: number;
+  /** SHUTDOWN_GRACE_MS: drain time on SIGTERM/SIGINT; in-flight upstream reads are aborted shortly before it ends. @default 10000 */
+  shutdownGraceMs: number;
+  /** METRICS_PORT: serve /metrics on this port (METRICS_HOST) instead of the main one. @default undefined: on the main port */
+  metricsPort: number | undefined;
+  /** METRICS_HOST: where METRICS_PORT listens. @default '127.0.0.1' */
+  metricsHost: string;
   /** SIMULATOR_STEP_MS: lifecycle clock step of the embedded simulator. @default 3000 */
   simulatorStepMs: number;
   /** SIMULATOR_PORT: port of the embedded simulator (0 = any free port). @default 0 */
@@ -104,7 +128,19 @@ const variables = {
   TERMINAL_CACHE_TTL_MS: [int(1), '3600000'],
   REDIS_URL: [redisUrl, undefined],
   LOG_LEVEL: [z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'],
-  SANDBOX_ENABLED: [bool, 'true'],
+  NODE_ENV: [z.string().trim(), undefined],
+  SANDBOX_ENABLED: [bool, undefined],
+  INTROSPECTION_ENABLED: [bool, undefined],
+  MAX_BODY_BYTES: [int(1024, 100 * 1024 * 1024), '102400'],
+  MAX_QUERY_TOKENS: [int(100, 1_000_000), '2000'],
+  MAX_CONNECTIONS: [int(1, 1_000_000), '10000'],
+  WS_MAX_MESSAGES_PER_SECOND: [int(1, 1_000_000), '100'],
+  UPSTREAM_MAX_BODY_BYTES: [int(1024, 100 * 1024 * 1024), '65536'],
+  TERMINAL_CACHE_MAX_BYTES: [int(1024), '16777216'],
+  REQUEST_DEADLINE_MS: [int(1), '10000'],
+  SHUTDOWN_GRACE_MS: [int(0), '10000'],
+  METRICS_PORT: [int(0, 65535), undefined],
+  METRICS_HOST: [nonEmpty, '127.0.0.1'],
   SIMULATOR_STEP_MS: [int(1), '3000'],
   SIMULATOR_PORT: [int(0, 65535), '0'],
 } as const satisfies Record<string, readonly [z.ZodType, string | undefined]>;
@@ -140,6 +176,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `POLL_MAX_INTERVAL_MS must be at least POLL_INTERVAL_MS (${p.POLL_INTERVAL_MS}), got ${p.POLL_MAX_INTERVAL_MS}`,
     );
   }
+  const isProduction = p.NODE_ENV === 'production';
+  if (isProduction && p.CLEARTAX_BASE_URL === undefined) {
+    throw new ConfigError('CLEARTAX_BASE_URL must be set when NODE_ENV=production: the embedded simulator serves simulated data');
+  }
   return {
     port: p.PORT,
     host: p.HOST,
@@ -158,7 +198,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     terminalCacheTtlMs: p.TERMINAL_CACHE_TTL_MS,
     redisUrl: p.REDIS_URL,
     logLevel: p.LOG_LEVEL,
-    sandboxEnabled: p.SANDBOX_ENABLED,
+    isProduction,
+    sandboxEnabled: p.SANDBOX_ENABLED ?? !isProduction,
+    introspectionEnabled: p.INTROSPECTION_ENABLED ?? !isProduction,
+    maxBodyBytes: p.MAX_BODY_BYTES,
+    maxQueryTokens: p.MAX_QUERY_TOKENS,
+    maxConnections: p.MAX_CONNECTIONS,
+    wsMaxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND,
+    upstreamMaxBodyBytes: p.UPSTREAM_MAX_BODY_BYTES,
+    terminalCacheMaxBytes: p.TERMINAL_CACHE_MAX_BYTES,
+    requestDeadlineMs: p.REQUEST_DEADLINE_MS,
+    shutdownGraceMs: p.SHUTDOWN_GRACE_MS,
+    metricsPort: p.METRICS_PORT,
+    metricsHost: p.METRICS_HOST,
     simulatorStepMs: p.SIMULATOR_STEP_MS,
     simulatorPort: p.SIMULATOR_PORT,
   };

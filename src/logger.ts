@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { currentRequestScope } from './request-scope.js';
 
 export type { Logger };
 
@@ -7,10 +8,15 @@ export type { Logger };
  * headers and connection params are redacted wherever they might appear, as a
  * second line of defence: no code path logs them on purpose.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'upload-status-gateway' },
+    // Every line written while a request's work runs carries its id.
+    mixin: () => {
+      const scope = currentRequestScope();
+      return scope ? { requestId: scope.requestId } : {};
+    },
     redact: {
       paths: [
         'token',
@@ -24,5 +30,6 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

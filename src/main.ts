@@ -3,9 +3,6 @@ import { startGateway } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 
-/** How long a graceful shutdown may take before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -28,10 +25,11 @@ async function main(): Promise<void> {
     }
     shuttingDown = true;
     logger.info({ signal }, 'shutting down');
+    // The gateway answers or aborts everything within SHUTDOWN_GRACE_MS; this is the last resort.
     setTimeout(() => {
       logger.error('shutdown took too long, exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    }, config.shutdownGraceMs + 2000).unref();
     gateway.stop().then(
       () => process.exit(0),
       (error: unknown) => {

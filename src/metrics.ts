@@ -11,6 +11,7 @@ export interface Metrics {
   sourceLoads: Counter<'outcome'>;
   upstreamInFlight: Gauge;
   watchedKeys: Gauge;
+  webSocketConnections: Gauge;
   subscribers: Gauge;
 }
 
@@ -49,6 +50,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     upstreamInFlight: new Gauge({
       name: 'gateway_upstream_in_flight',
       help: 'Upstream requests in flight',
+      registers: [registry],
+    }),
+    webSocketConnections: new Gauge({
+      name: 'gateway_websocket_connections',
+      help: 'Open WebSocket connections',
       registers: [registry],
     }),
     watchedKeys: new Gauge({

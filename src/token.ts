@@ -9,6 +9,18 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url').slice(0, 22);
 }
 
+/**
+ * Whether a token can travel in the X-Cleartax-Auth-Token header: printable ASCII
+ * only. Anything else (a line break, `€`) is the caller's bad input, refused at the
+ * edge before any upstream attempt.
+ */
+export function isHeaderSafeToken(token: string): boolean {
+  return /^[\x20-\x7E]+$/.test(token);
+}
+
+/** The UNAUTHENTICATED message for a token that is not header-safe (never echoes it). */
+export const UNSAFE_TOKEN_MESSAGE = 'The ClearTax token contains characters an HTTP header cannot carry';
+
 /** A client-sent token (trimmed, empty = none), else the server's fallback. */
 export function resolveToken(sent: unknown, fallback: string | undefined): string | undefined {
   const value = Array.isArray(sent) ? sent[0] : sent;

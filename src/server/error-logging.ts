@@ -11,7 +11,7 @@ import { errorCodeOf } from '../errors.js';
 export function logOperationErrors(
   logger: Logger,
   errors: readonly GraphQLError[],
-  fields: { transport: 'http' | 'ws'; operationName?: string | null },
+  fields: { transport: 'http' | 'ws'; operationName?: string | null; requestId?: string | undefined },
 ): void {
   for (const error of errors) {
     const code = errorCodeOf(error);

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import express, { type Express, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -18,6 +18,10 @@ export interface ApolloOptions<TContext extends BaseContext> {
   prepare: OperationPreparer;
   /** Apollo Sandbox as the landing page at /graphql (SANDBOX_ENABLED). @default none: required */
   sandboxEnabled: boolean;
+  /** Schema introspection (INTROSPECTION_ENABLED). @default none: required */
+  introspectionEnabled: boolean;
+  /** How long a drain waits for requests in flight before cutting them (SHUTDOWN_GRACE_MS). @default 10000 */
+  drainGraceMs?: number;
   logger: Logger;
   /** More plugins (the WebSocket server's drain hook). @default [] */
   plugins?: ApolloServerPlugin<TContext>[];
@@ -44,14 +48,15 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
     schema: options.schema,
     documentStore: options.prepare.documentStore,
     validationRules: options.prepare.validationRules,
+    parseOptions: options.prepare.parseOptions,
     csrfPrevention: true,
-    introspection: true,
+    introspection: options.introspectionEnabled,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     logger,
     formatError: maskError,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.drainGraceMs ?? 10_000 }),
       options.sandboxEnabled
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -61,17 +66,42 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
   });
 }
 
-/** Mounts GraphQL at `/graphql` after Apollo has started; `context` builds each operation's context from its request. */
-export function mountGraphQL<TContext extends BaseContext>(
-  app: Express,
-  apollo: ApolloServer<TContext>,
-  context: (request: Request) => TContext,
-): void {
+export interface MountOptions<TContext> {
+  /** Builds each operation's context from its request. */
+  context: (request: Request) => TContext;
+  /** Largest request body (MAX_BODY_BYTES). @default none: required */
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+/**
+ * Mounts GraphQL at `/graphql` after Apollo has started. A body that is not JSON
+ * or is too large gets a JSON GraphQL error with its 4xx, never express's HTML
+ * page with a stack, and is never echoed or logged.
+ */
+export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo: ApolloServer<TContext>, options: MountOptions<TContext>): void {
   app.use(
     '/graphql',
-    express.json({ limit: '100kb' }),
+    express.json({ limit: options.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => context(req),
+      context: async ({ req }) => options.context(req),
     }),
   );
+  app.use('/graphql', bodyErrors(options.maxBodyBytes, options.logger));
+}
+
+/** body-parser's failures as GraphQL-over-HTTP errors: the client's mistakes, logged at debug without the body. */
+function bodyErrors(maxBodyBytes: number, logger: Logger): ErrorRequestHandler {
+  return (error: { type?: unknown; status?: unknown }, _req, res, next) => {
+    const status = typeof error.status === 'number' ? error.status : 500;
+    if (res.headersSent || status < 400 || status >= 500) return next(error);
+    const [code, message] =
+      error.type === 'entity.too.large'
+        ? ['BAD_USER_INPUT', `The request body is larger than ${maxBodyBytes} bytes`]
+        : error.type === 'entity.parse.failed'
+          ? ['BAD_REQUEST', 'The request body is not valid JSON']
+          : ['BAD_REQUEST', 'The request body could not be read'];
+    logger.debug({ status, code, type: error.type }, 'bad request body');
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  };
 }

@@ -18,8 +18,10 @@ export interface OperationPreparerOptions {
   schema: GraphQLSchema;
   /** Rules beyond graphql's `specifiedRules`, applied on HTTP (Apollo) and WebSocket alike. @default [] */
   validationRules?: readonly ValidationRule[];
-  /** Validated documents kept. @default 1000 */
-  documentCacheSize?: number;
+  /** Lexical tokens a document may have; parsing stops past it (MAX_QUERY_TOKENS). @default 2000 */
+  maxTokens?: number;
+  /** Estimated memory the validated-document cache may hold, however many documents that is. @default 16 MiB */
+  documentCacheMaxBytes?: number;
 }
 
 /**
@@ -31,14 +33,16 @@ export interface OperationPreparerOptions {
 export interface OperationPreparer {
   /** Extra validation rules, for Apollo's `validationRules`. */
   readonly validationRules: ValidationRule[];
+  /** Parser options (the token limit), for Apollo's `parseOptions`. */
+  readonly parseOptions: { maxTokens: number };
   /** The shared cache of validated documents, for Apollo's `documentStore`. */
   readonly documentStore: DocumentStore;
   /** The parsed, validated document for `query` (cached), or the errors to answer with. */
   prepare(query: string): { document: DocumentNode } | { errors: GraphQLError[] };
   /** Errors as a client may see them (`maskError`), keeping their locations. */
   mask(errors: readonly GraphQLError[]): GraphQLError[];
-  /** Documents in the cache right now. */
-  readonly cachedDocuments: number;
+  /** Documents in the cache right now, and their estimated bytes. */
+  readonly cache: { documents: number; bytes: number };
 }
 
 export function createOperationPreparer(options: OperationPreparerOptions): OperationPreparer {
@@ -47,7 +51,9 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
   const rules = [...specifiedRules, ...validationRules];
   // Thousands of screens send the same few documents: one shared immutable AST is
   // both faster and far smaller than one per operation.
-  const documents = new LRUCache<string, DocumentNode>({ max: options.documentCacheSize ?? 1000 });
+  // Bounded by bytes, not by count: one document of 2,000 tokens holds ~600 KB of AST.
+  const documents = new LRUCache<string, DocumentNode>({ maxSize: options.documentCacheMaxBytes ?? 16 * 1024 * 1024, sizeCalculation: documentBytes });
+  const parseOptions = { maxTokens: options.maxTokens ?? 2000 };
   // Keys as Apollo makes them for a provided documentStore (schema hash, then the
   // query's sha256), so a document validated on one transport serves the other.
   const prefix = `${sha256(printSchema(schema))}:`;
@@ -60,6 +66,7 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
 
   return {
     validationRules,
+    parseOptions,
     documentStore,
     prepare(query) {
       const key = prefix + sha256(query);
@@ -67,7 +74,7 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
       if (cached) return { document: cached };
       let document: DocumentNode;
       try {
-        document = parse(query);
+        document = parse(query, parseOptions);
       } catch (error) {
         return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
       }
@@ -84,8 +91,8 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
         return new GraphQLError(formatted.message, { extensions: formatted.extensions, path: formatted.path, nodes: error.nodes });
       });
     },
-    get cachedDocuments() {
-      return documents.size;
+    get cache() {
+      return { documents: documents.size, bytes: documents.calculatedSize };
     },
   };
 }
@@ -94,6 +101,17 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
 export function asRequestError(error: GraphQLError): GraphQLError {
   if (error.path !== undefined || error.originalError instanceof GatewayError || error.extensions.code !== undefined) return error;
   return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT } });
+}
+
+/**
+ * Rough heap cost of a parsed document: measured at ~260-320 bytes per lexical
+ * token (AST nodes plus the token list its locations keep) and one byte per
+ * source character (long strings).
+ */
+function documentBytes(document: DocumentNode): number {
+  let tokens = 0;
+  for (let token = document.loc?.startToken ?? null; token; token = token.next) tokens += 1;
+  return 320 * tokens + (document.loc?.source.body.length ?? 0) + 1;
 }
 
 function sha256(text: string): string {

@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
+import { isValidRequestId, isValidTraceparent, runInRequestScope, type RequestScope } from '../request-scope.js';
 import { logOperationErrors } from './error-logging.js';
 import { asRequestError, type OperationPreparer } from './operation.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
@@ -28,8 +31,14 @@ export interface WebSocketOptions<TConnection, TContext> {
   prepare: OperationPreparer;
   /** Operations one socket may run at once (MAX_SUBSCRIPTIONS_PER_CONNECTION). @default none: required */
   maxOperationsPerConnection: number;
-  /** Largest WebSocket message accepted, in bytes. @default 102400 */
+  /** Largest WebSocket message accepted, in bytes (MAX_BODY_BYTES). @default 102400 */
   maxPayloadBytes?: number;
+  /** Open sockets at most; past it, upgrades are answered 503 (MAX_CONNECTIONS). @default 10000 */
+  maxConnections?: number;
+  /** Messages one socket may send per second; past it, it is closed with 1008 (WS_MAX_MESSAGES_PER_SECOND). @default 100 */
+  maxMessagesPerSecond?: number;
+  /** Called whenever the number of open sockets changes (for a gauge). @default no-op */
+  onConnectionCount?: (count: number) => void;
   /** Decides on a `connection_init` from its `connectionParams`. */
   accept(connectionParams: Readonly<Record<string, unknown>> | undefined): Acceptance<TConnection>;
   /** Builds one operation's context. */
@@ -46,6 +55,8 @@ export interface WebSocketEndpoint {
 /** Per-connection state, kept off graphql-ws's context object. */
 interface Connection<TConnection> {
   value: TConnection;
+  /** From the upgrade request's X-Request-Id (when sane) or made; on every log line of its operations. */
+  scope: RequestScope;
   /** What runs when the socket closes (every subscription it started). */
   closers: Set<() => void>;
   /** Operation ids currently running, for the per-connection limit. */
@@ -53,7 +64,7 @@ interface Connection<TConnection> {
   isClosed: boolean;
 }
 
-type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown }>;
+type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown; request: IncomingMessage }>;
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the gateway's HTTP server and path: the
@@ -65,9 +76,41 @@ type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown 
 export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocketOptions<TConnection, TContext>): WebSocketEndpoint {
   const { logger, prepare } = options;
   // Messages are small GraphQL documents; refuse anything near ws's 100 MiB default.
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxPayloadBytes ?? 100 * 1024 });
+  const maxConnections = options.maxConnections ?? 10_000;
+  const maxMessagesPerSecond = options.maxMessagesPerSecond ?? 100;
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: options.maxPayloadBytes ?? 100 * 1024,
+    // Refused before the handshake, so a flood of upgrades costs no socket state.
+    verifyClient: (_info, accept) => (wsServer.clients.size >= maxConnections ? accept(false, 503, 'Too many connections') : accept(true)),
+  });
   const connections = new WeakMap<WsContext, Connection<TConnection>>();
+  /** Sockets that sent too much: their messages are refused while their close completes. */
+  const flooding = new WeakSet<object>();
   let openConnections = 0;
+  const countChanged = () => options.onConnectionCount?.(wsServer.clients.size);
+
+  // Registered before graphql-ws's own handler, so it sees every message first. A fixed
+  // one-second window: one socket cannot monopolise parsing and validation.
+  wsServer.on('connection', (socket) => {
+    countChanged();
+    socket.once('close', countChanged);
+    let windowStart = Date.now();
+    let count = 0;
+    socket.on('message', () => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        count = 0;
+      }
+      count += 1;
+      if (count > maxMessagesPerSecond && !flooding.has(socket)) {
+        flooding.add(socket);
+        socket.close(1008, 'Too many messages');
+      }
+    });
+  });
 
   function release(connection: Connection<TConnection> | undefined): void {
     if (!connection || connection.isClosed) return;
@@ -91,10 +134,19 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     };
   }
 
-  const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown }>(
+  // Operations run inside their connection's request scope (log lines, traceparent).
+  const scopes = new WeakMap<object, RequestScope>();
+  const inScope = <T>(args: ExecutionArgs, run: () => T): T => {
+    const scope = scopes.get(args.contextValue as object);
+    return scope ? runInRequestScope(scope, run) : run();
+  };
+  const sharedSubscribe = createSharedSubscribe();
+
+  const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown; request: IncomingMessage }>(
     {
       schema: options.schema,
-      subscribe: createSharedSubscribe(),
+      execute: (args) => inScope(args, () => execute(args)),
+      subscribe: (args) => inScope(args, () => sharedSubscribe(args)),
       onConnect(ctx) {
         const acceptance = options.accept(ctx.connectionParams);
         if ('refuse' in acceptance) {
@@ -103,12 +155,18 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
           return false;
         }
         openConnections += 1;
-        connections.set(ctx, { value: acceptance.connection, closers: new Set(), operations: new Set(), isClosed: false });
+        const { headers } = ctx.extra.request;
+        const requestId = isValidRequestId(headers['x-request-id']) ? headers['x-request-id'] : randomUUID();
+        const traceparent = headers.traceparent;
+        const scope = { requestId, ...(isValidTraceparent(traceparent) ? { traceparent } : {}) };
+        connections.set(ctx, { value: acceptance.connection, scope, closers: new Set(), operations: new Set(), isClosed: false });
         return true;
       },
       onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
-        if (!connection || connection.isClosed) return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object)) {
+          return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        }
         if (connection.operations.size >= options.maxOperationsPerConnection) {
           return [
             new GraphQLError(`A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`, {
@@ -119,12 +177,14 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         const prepared = prepare.prepare(payload.query);
         if ('errors' in prepared) return prepared.errors;
         connection.operations.add(id);
+        const contextValue = options.context(connection.value, scopeOf(connection));
+        if (typeof contextValue === 'object' && contextValue !== null) scopes.set(contextValue, connection.scope);
         return {
           schema: options.schema,
           document: prepared.document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: options.context(connection.value, scopeOf(connection)),
+          contextValue,
         };
       },
       onOperation(_ctx, _id, _payload, _args, result) {
@@ -134,14 +194,16 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         if (Symbol.asyncIterator in Object(result) || !execution.errors || 'data' in execution) return;
         return { ...execution, errors: execution.errors.map(asRequestError) };
       },
-      onNext(_ctx, _id, payload, _args, result) {
+      onNext(ctx, _id, payload, _args, result) {
         const execution = result as ExecutionResult;
         if (!execution.errors?.length) return;
-        logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName });
+        const requestId = connections.get(ctx)?.scope.requestId;
+        logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName, requestId });
         return { ...execution, errors: prepare.mask(execution.errors) };
       },
-      onError(_ctx, _id, payload, errors) {
-        logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName });
+      onError(ctx, _id, payload, errors) {
+        const requestId = connections.get(ctx)?.scope.requestId;
+        logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName, requestId });
         return prepare.mask(errors);
       },
       onComplete(ctx, id) {

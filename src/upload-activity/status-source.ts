@@ -1,13 +1,15 @@
-import pLimit from 'p-limit';
 import { LRUCache } from 'lru-cache';
-import { isTerminalStatus, scopedKeyId, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
+import { ErrorCode, isTerminalStatus, scopedKeyId, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
 import type { Metrics } from '../metrics.js';
+import { currentRequestScope } from '../request-scope.js';
 import { hashToken } from '../token.js';
 import type { ClearTaxClient } from '../upstream/cleartax-client.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
+import { createFairQueue } from './fair-queue.js';
 
 export interface StatusSourceOptions {
   client: ClearTaxClient;
-  /** Upstream requests in flight at once; the rest wait in arrival order, p-limit being FIFO (UPSTREAM_MAX_CONCURRENCY). @default none: required */
+  /** Upstream requests in flight at once; the rest wait, served round robin between callers (UPSTREAM_MAX_CONCURRENCY). @default none: required */
   maxConcurrency: number;
   /** Retries after the first attempt of a read that asks for no other number (UPSTREAM_RETRIES). @default none: required */
   retries: number;
@@ -15,6 +17,8 @@ export interface StatusSourceOptions {
   terminalCacheSize: number;
   /** Age limit of a cached terminal snapshot (TERMINAL_CACHE_TTL_MS). @default none: required */
   terminalCacheTtlMs: number;
+  /** Estimated memory the terminal cache may hold: a long errorMessage must not multiply by the entry count (TERMINAL_CACHE_MAX_BYTES). @default 16 MiB */
+  terminalCacheMaxBytes?: number;
   /** @default no metrics */
   metrics?: Metrics;
 }
@@ -26,6 +30,18 @@ export interface LoadOptions {
    * @default the source's `retries`
    */
   retries?: number;
+  /**
+   * The caller's deadline. When it aborts, this call rejects at once with
+   * UPSTREAM_UNAVAILABLE; the shared read goes on for whoever else waits for it,
+   * and is cancelled (or leaves the queue) when nobody does.
+   * @default none: waits as long as the read takes (bounded by the upstream timeout)
+   */
+  signal?: AbortSignal;
+  /**
+   * Opaque id of the caller for fair queueing, never a credential.
+   * @default the token's hash
+   */
+  callerId?: string;
 }
 
 export interface StatusSourceStats {
@@ -35,6 +51,8 @@ export interface StatusSourceStats {
   coalesced: number;
   /** Reads answered from the terminal cache. */
   cached: number;
+  /** Reads cancelled because every caller waiting for them gave up (deadline). */
+  cancelled: number;
 }
 
 export interface StatusSource {
@@ -48,13 +66,20 @@ export interface StatusSource {
   load(token: string, key: ActivityKey, options?: LoadOptions): Promise<StatusSnapshot>;
   /** `load` for each key, one entry per key in key order: a snapshot or that key's Error (never a rejection). */
   loadMany(token: string, keys: readonly ActivityKey[], options?: LoadOptions): Promise<(StatusSnapshot | Error)[]>;
+  /** Ends every read queued or in flight with UPSTREAM_UNAVAILABLE and `message` (shutdown). */
+  abortAll(message: string): void;
   readonly stats: Readonly<StatusSourceStats>;
 }
 
 interface InFlight {
+  readonly id: string;
   readonly request: Promise<StatusSnapshot>;
   /** The retries this request was started with. */
   readonly retries: number;
+  /** Cancels the read: it leaves the queue, or its HTTP attempt is aborted. */
+  readonly controller: AbortController;
+  /** Callers waiting with a deadline; `Infinity` once one waits without (a poll). */
+  waiters: number;
 }
 
 /**
@@ -69,39 +94,62 @@ interface InFlight {
  */
 export function createStatusSource(options: StatusSourceOptions): StatusSource {
   const { client, metrics } = options;
-  const limit = pLimit(options.maxConcurrency);
+  const queue = createFairQueue({
+    concurrency: options.maxConcurrency,
+    onAbandon: (signal) => new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, messageOf(signal), { isRetryable: false }),
+  });
   const inFlight = new Map<string, InFlight>();
   const terminal =
     options.terminalCacheSize > 0
-      ? new LRUCache<string, StatusSnapshot>({ max: options.terminalCacheSize, ttl: options.terminalCacheTtlMs })
+      ? new LRUCache<string, StatusSnapshot>({
+          max: options.terminalCacheSize,
+          ttl: options.terminalCacheTtlMs,
+          maxSize: options.terminalCacheMaxBytes ?? 16 * 1024 * 1024,
+          sizeCalculation: snapshotBytes,
+        })
       : undefined;
-  const stats: StatusSourceStats = { upstream: 0, coalesced: 0, cached: 0 };
+  const stats: StatusSourceStats = { upstream: 0, coalesced: 0, cached: 0, cancelled: 0 };
 
-  function load(token: string, key: ActivityKey, loadOptions?: LoadOptions): Promise<StatusSnapshot> {
-    const id = scopedKeyId(hashToken(token), key);
-    const retries = loadOptions?.retries ?? options.retries;
+  function load(token: string, key: ActivityKey, loadOptions: LoadOptions = {}): Promise<StatusSnapshot> {
+    const { signal } = loadOptions;
+    if (signal?.aborted) return Promise.reject(deadlineError(signal));
+    const tokenHash = hashToken(token);
+    const id = scopedKeyId(tokenHash, key);
+    const retries = loadOptions.retries ?? options.retries;
     const cached = terminal?.get(id);
     if (cached) {
       stats.cached += 1;
       metrics?.sourceLoads.inc({ outcome: 'cached' });
       return Promise.resolve(cached);
     }
-    const running = inFlight.get(id);
-    if (running && running.retries >= retries) {
+    let entry = inFlight.get(id);
+    if (entry && entry.retries >= retries) {
       stats.coalesced += 1;
       metrics?.sourceLoads.inc({ outcome: 'coalesced' });
-      return running.request;
+    } else {
+      entry = start(token, key, id, retries, loadOptions.callerId ?? tokenHash);
     }
+    return wait(entry, signal);
+  }
+
+  function start(token: string, key: ActivityKey, id: string, retries: number, callerId: string): InFlight {
     stats.upstream += 1;
     metrics?.sourceLoads.inc({ outcome: 'upstream' });
-    const request = limit(async () => {
-      metrics?.upstreamInFlight.inc();
-      try {
-        return await client.getStatus(token, key, { retries });
-      } finally {
-        metrics?.upstreamInFlight.dec();
-      }
-    })
+    const controller = new AbortController();
+    const traceparent = currentRequestScope()?.traceparent;
+    const request = queue
+      .run(
+        callerId,
+        async () => {
+          metrics?.upstreamInFlight.inc();
+          try {
+            return await client.getStatus(token, key, { retries, signal: controller.signal, ...(traceparent ? { traceparent } : {}) });
+          } finally {
+            metrics?.upstreamInFlight.dec();
+          }
+        },
+        controller.signal,
+      )
       .then((snapshot) => {
         if (terminal && isTerminalStatus(snapshot.rawStatus)) terminal.set(id, snapshot);
         return snapshot;
@@ -109,16 +157,69 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
       .finally(() => {
         if (inFlight.get(id) === entry) inFlight.delete(id);
       });
-    const entry: InFlight = { request, retries };
+    // Every waiter may have left already; the outcome is then nobody's to handle.
+    request.catch(() => undefined);
+    const entry: InFlight = { id, request, retries, controller, waiters: 0 };
     inFlight.set(id, entry);
-    return request;
+    return entry;
+  }
+
+  /** One caller's wait for a shared read, ended early by its own deadline. */
+  function wait(entry: InFlight, signal: AbortSignal | undefined): Promise<StatusSnapshot> {
+    if (!signal) {
+      entry.waiters = Infinity;
+      return entry.request;
+    }
+    entry.waiters += 1;
+    return new Promise<StatusSnapshot>((resolve, reject) => {
+      const onAbort = () => {
+        entry.waiters -= 1;
+        reject(deadlineError(signal));
+        if (entry.waiters === 0 && inFlight.get(entry.id) === entry) {
+          stats.cancelled += 1;
+          entry.controller.abort(new Error('No caller waits for this read any more'));
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.request.then(
+        (snapshot) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(snapshot);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   function loadMany(token: string, keys: readonly ActivityKey[], loadOptions?: LoadOptions): Promise<(StatusSnapshot | Error)[]> {
     return Promise.all(keys.map((key) => load(token, key, loadOptions).catch((error: unknown) => toError(error))));
   }
 
-  return { load, loadMany, stats };
+  function abortAll(message: string): void {
+    for (const entry of inFlight.values()) entry.controller.abort(new Error(message));
+  }
+
+  return { load, loadMany, abortAll, stats };
+}
+
+/** The error a caller gets when its deadline passes before the read answers. */
+function deadlineError(signal: AbortSignal): UpstreamError {
+  return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, messageOf(signal), { isRetryable: false });
+}
+
+function messageOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError' && reason.name !== 'TimeoutError') return reason.message;
+  return 'ClearTax did not answer before the request deadline';
+}
+
+/** Rough heap cost of a cached snapshot and its key: strings at two bytes a character, plus objects. */
+function snapshotBytes(snapshot: StatusSnapshot, key: string): number {
+  const text = key.length + snapshot.rawStatus.length + (snapshot.errorMessage?.length ?? 0) + snapshot.fetchedAt.length + 2 * 36;
+  return 2 * text + 300;
 }
 
 function toError(error: unknown): Error {

@@ -232,7 +232,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     }
     // Transient (5xx, timeout, 429, unreadable body): keep the subscription open, back off.
     const retryAfterMs = error instanceof UpstreamError ? error.retryAfterMs : undefined;
-    logger.warn({ code, activityId: entry.key.activityId }, 'poll failed, backing off');
+    // Outages are logged once, as a state change, by the client's outage log.
+    logger.debug({ code, activityId: entry.key.activityId }, 'poll failed, backing off');
     return retryAfterMs === undefined ? { type: 'failed' } : { type: 'failed', retryAfterMs };
   }
 

@@ -1,5 +1,6 @@
 import { BadUserInputError, GatewayError, UnauthenticatedError } from '../errors.js';
 import { ErrorCode, type ActivityKey } from '../domain/index.js';
+import { isHeaderSafeToken, UNSAFE_TOKEN_MESSAGE } from '../token.js';
 import { createStatusLoader, type StatusLoader } from './status-loader.js';
 import type { StatusSource } from './status-source.js';
 import type { StatusSubscription } from './status-subscription.js';
@@ -22,6 +23,8 @@ export interface UploadActivityContextOptions {
   token: string | undefined;
   /** Longest `activityIds` list (MAX_ACTIVITY_IDS). @default none: required */
   maxActivityIds: number;
+  /** How long this operation's reads may wait for upstream, from now (REQUEST_DEADLINE_MS). @default none: required */
+  requestDeadlineMs: number;
   /**
    * The operation's connection, when it has one (WebSocket): `onClose(fn)` runs `fn`
    * when the socket closes (at once if it has) and returns a function that
@@ -32,10 +35,11 @@ export interface UploadActivityContextOptions {
 }
 
 export function createUploadActivityContext(options: UploadActivityContextOptions): UploadActivityContext {
-  const { source, watcher, token, maxActivityIds, connection } = options;
+  const { source, watcher, token, maxActivityIds, connection, requestDeadlineMs } = options;
   let loader: StatusLoader | undefined;
   const requireToken = () => {
     if (token === undefined) throw new UnauthenticatedError();
+    if (!isHeaderSafeToken(token)) throw new UnauthenticatedError(UNSAFE_TOKEN_MESSAGE);
     return token;
   };
   return {
@@ -45,7 +49,8 @@ export function createUploadActivityContext(options: UploadActivityContextOption
       }
     },
     statusLoader() {
-      loader ??= createStatusLoader(source, requireToken());
+      // The deadline runs from the operation's start; it limits this operation's waiting only.
+      loader ??= createStatusLoader(source, requireToken(), { signal: AbortSignal.timeout(requestDeadlineMs) });
       return loader;
     },
     watchStatus(keys) {

@@ -3,6 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { ErrorCode, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
 import { parseErrorBody, parseRetryAfter, parseStatusBody } from './cleartax-wire.js';
+import { createOutageLog } from './outage-log.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface ClearTaxClientOptions {
@@ -16,9 +17,15 @@ export interface ClearTaxClientOptions {
   retryBaseMs: number;
   /** A 429 asking to wait longer than this fails at once with RATE_LIMITED and its `retryAfterMs` (UPSTREAM_MAX_RETRY_AFTER_MS). @default none: required */
   maxRetryAfterMs: number;
+  /** Larger bodies are UPSTREAM_BAD_RESPONSE; reading stops there (UPSTREAM_MAX_BODY_BYTES). @default 65536 */
+  maxBodyBytes?: number;
+  /** Longest upstream error message copied into `extensions.upstream.message`; the rest is cut. @default 500 */
+  maxMessageLength?: number;
   logger: Logger;
   /** Called once per HTTP attempt, for metrics. @default no-op */
   onAttempt?: (outcome: AttemptOutcome) => void;
+  /** Summary line interval of the outage log (see outage-log.ts). @default 10000 */
+  outageSummaryIntervalMs?: number;
 }
 
 export interface AttemptOutcome {
@@ -30,6 +37,10 @@ export interface AttemptOutcome {
 export interface GetStatusOptions {
   /** Retries after the first attempt for this call. @default the client's `retries` */
   retries?: number;
+  /** Ends the call (and any attempt in flight) with UPSTREAM_UNAVAILABLE and the signal's reason as message. @default never */
+  signal?: AbortSignal;
+  /** W3C trace context of the request this read serves, forwarded upstream. @default none */
+  traceparent?: string;
 }
 
 export interface ClearTaxClient {
@@ -51,29 +62,63 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   const { logger } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 65_536;
+  const maxMessageLength = options.maxMessageLength ?? 500;
+  const outage = createOutageLog({ logger, ...(options.outageSummaryIntervalMs !== undefined ? { summaryIntervalMs: options.outageSummaryIntervalMs } : {}) });
+  /** Feeds the outage log: trouble is 5xx, 429, timeouts and network failures; any other answer is upstream being there. */
+  function observe(result: string): void {
+    if (result === 'timeout' || result === 'network' || result === '429' || /^5\d\d$/.test(result)) outage.failed(result);
+    else if (/^\d{3}$/.test(result)) outage.answered();
+  }
 
   function statusPath(key: ActivityKey): string {
     return `/v0.2/taxable_entities/${encodeURIComponent(key.taxableEntityId)}/upload_activity/${encodeURIComponent(key.activityId)}/status`;
   }
 
-  async function attempt(token: string, key: ActivityKey): Promise<StatusSnapshot> {
+  async function attempt(token: string, key: ActivityKey, callOptions: GetStatusOptions): Promise<StatusSnapshot> {
     const path = statusPath(key);
     const started = performance.now();
-    const report = (result: string) => options.onAttempt?.({ result, durationMs: performance.now() - started });
+    const report = (result: string) => {
+      observe(result);
+      options.onAttempt?.({ result, durationMs: performance.now() - started });
+    };
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const local = new AbortController();
+    const signal = AbortSignal.any(callOptions.signal ? [timeout, local.signal, callOptions.signal] : [timeout, local.signal]);
     let status: number;
-    let text: string;
+    let text: string | undefined;
     let retryAfter: string | null;
     try {
       const response = await fetch(base + path, {
         method: 'GET',
-        headers: { 'X-Cleartax-Auth-Token': token, Accept: 'application/json' },
-        signal: AbortSignal.timeout(options.timeoutMs),
+        headers: {
+          'X-Cleartax-Auth-Token': token,
+          Accept: 'application/json',
+          ...(callOptions.traceparent ? { traceparent: callOptions.traceparent } : {}),
+        },
+        // A redirect would carry the token to whatever host it names; and its answer is not upstream's.
+        redirect: 'manual',
+        signal,
       });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
-      text = await response.text();
+      const body = response.body as unknown as (AsyncIterable<Buffer> & { on(event: 'error', listener: () => void): void }) | null;
+      // node-fetch emits an abort on the body stream even after we stopped reading it (a later
+      // timeout, our own abort below): without a listener that emit would crash the process.
+      body?.on('error', ignore);
+      text = await readCapped(body, maxBodyBytes);
+      if (text === undefined) local.abort(); // stop downloading the rest
     } catch (error) {
-      const isTimeout = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      if (callOptions.signal?.aborted) {
+        report('aborted');
+        throw new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, reasonOf(callOptions.signal), { isRetryable: false, cause: error });
+      }
+      if (error instanceof TypeError && /header/i.test(error.message)) {
+        // Never sent: the token cannot travel in a header. The caller's mistake, not upstream's.
+        report('invalid-token');
+        throw new UpstreamError(ErrorCode.UNAUTHENTICATED, 'The ClearTax token contains characters an HTTP header cannot carry', { isRetryable: false });
+      }
+      const isTimeout = timeout.aborted;
       report(isTimeout ? 'timeout' : 'network');
       throw new UpstreamError(
         ErrorCode.UPSTREAM_UNAVAILABLE,
@@ -84,7 +129,19 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
       );
     }
     report(String(status));
-    if (status !== 200) throw classify(status, text, retryAfter, path);
+    if (text === undefined) {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with a body over ${maxBodyBytes} bytes`, {
+        isRetryable: false,
+        upstream: { httpStatus: status, code: null, message: null },
+      });
+    }
+    if (status >= 300 && status < 400) {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with a redirect (${status}), which is not followed`, {
+        isRetryable: false,
+        upstream: { httpStatus: status, code: null, message: null },
+      });
+    }
+    if (status !== 200) throw classify(status, text, retryAfter, path, maxMessageLength);
     const parsed = parseStatusBody(text, key);
     if (parsed.ok) return parsed.snapshot;
     throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with ${parsed.reason}`, {
@@ -97,7 +154,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
     return pRetry(
       async () => {
         try {
-          return await attempt(token, key);
+          return await attempt(token, key, callOptions);
         } catch (error) {
           if (error instanceof UpstreamError && !error.isRetryable) throw new AbortError(error);
           throw error;
@@ -105,6 +162,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
       },
       {
         retries: callOptions.retries ?? options.retries,
+        ...(callOptions.signal ? { signal: callOptions.signal } : {}),
         factor: 2,
         minTimeout: options.retryBaseMs,
         maxTimeout: Math.max(options.retryBaseMs, options.retryBaseMs * 2 ** 6),
@@ -115,7 +173,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
           // Waiting out a long Retry-After would hold the caller's request open;
           // better to say RATE_LIMITED now and let the caller (or the watcher) decide.
           if (wait !== undefined && wait > options.maxRetryAfterMs) throw error;
-          logger.warn({ code: error.code, attempt: attemptNumber, retriesLeft, path: statusPath(key) }, 'upstream attempt failed, retrying');
+          logger.debug({ code: error.code, attempt: attemptNumber, retriesLeft, path: statusPath(key) }, 'upstream attempt failed, retrying');
           if (wait !== undefined) await delay(wait);
         },
       },
@@ -139,8 +197,28 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
   return { getStatus, ping };
 }
 
-function classify(status: number, text: string, retryAfter: string | null, path: string): UpstreamError {
-  const upstream = parseErrorBody(status, text);
+/** The body as text, or undefined once it grows past `maxBytes` (reading stops there). */
+async function readCapped(body: AsyncIterable<Buffer> | null, maxBytes: number): Promise<string | undefined> {
+  if (!body) return '';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function ignore(): void {}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'The read was cancelled';
+}
+
+function classify(status: number, text: string, retryAfter: string | null, path: string, maxMessageLength: number): UpstreamError {
+  const upstream = parseErrorBody(status, text, maxMessageLength);
   const said = upstream.message ? `: ${upstream.message}` : '';
   switch (true) {
     case status === 404:

@@ -51,15 +51,23 @@ export function parseStatusBody(text: string, key: ActivityKey): ParsedStatus {
   };
 }
 
-/** The first `errors.*` entry of an error body, with the HTTP status; nulls where upstream said nothing readable. */
-export function parseErrorBody(httpStatus: number, text: string): UpstreamErrorBody {
+/**
+ * The first `errors.*` entry of an error body, with the HTTP status; nulls where
+ * upstream said nothing readable. Code and message are cut to `maxLength`
+ * characters: they reach clients and logs, and upstream's size is not ours to trust.
+ */
+export function parseErrorBody(httpStatus: number, text: string, maxLength = 500): UpstreamErrorBody {
   const parsed = errorBody.safeParse(parseJson(text));
   const first = parsed.success ? Object.values(parsed.data.errors)[0] : undefined;
   return {
     httpStatus,
-    code: first?.code === undefined || first.code === null ? null : String(first.code),
-    message: first?.message ?? null,
+    code: first?.code === undefined || first.code === null ? null : cut(String(first.code), 64),
+    message: first?.message == null ? null : cut(first.message, maxLength),
   };
+}
+
+function cut(text: string, maxLength: number): string {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength)}…`;
 }
 
 function parseJson(text: string): unknown {

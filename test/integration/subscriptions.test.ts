@@ -303,17 +303,17 @@ describe('WebSocket transport', () => {
     const { app, simulator, query } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
     const variables = { taxableEntityId: ENTITY, activityId: a.activityId };
-    expect(app.cachedDocuments).toBe(0);
+    expect(app.documentCache.documents).toBe(0);
     expect((await query(UploadActivityDocument, variables)).data!.uploadActivity!.status).toBe('PROCESSED');
-    expect(app.cachedDocuments).toBe(1);
+    expect(app.documentCache.documents).toBe(1);
     const overWs = record(connect(app.url), UploadActivityDocument, variables);
     await overWs.done;
     expect(overWs.events.map((e) => e.data?.uploadActivity?.status)).toEqual(['PROCESSED']);
-    expect(app.cachedDocuments).toBe(1);
+    expect(app.documentCache.documents).toBe(1);
     // An invalid document is never cached.
     const invalid = record(connect(app.url), parse('{ nope }') as never, {});
     await invalid.done.catch(() => undefined);
-    expect(app.cachedDocuments).toBe(1);
+    expect(app.documentCache.documents).toBe(1);
   });
 
   it('limits subscriptions per connection', async () => {

@@ -156,18 +156,20 @@ describe('HTTP transport', () => {
     expect(await page.text()).toContain('sandbox');
   });
 
-  it('answers /healthz, /readyz (upstream reachable or not) and /metrics', async () => {
+  it('answers /healthz, /readyz (200 with upstream ok or down; 503 only while draining) and /metrics', async () => {
     const { app, simulator } = await startStack();
     const root = app.url.replace(/\/graphql$/, '');
     expect(await (await fetch(`${root}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${root}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { upstream: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { upstream: 'ok', redis: 'off' } });
     const metrics = await (await fetch(`${root}/metrics`)).text();
     expect(metrics).toContain('gateway_upstream_attempts_total');
+    expect(metrics).toContain('gateway_websocket_connections 0');
+    // A shared upstream outage must not make a load balancer pull every instance.
     await simulator.stop();
-    const notReady = await fetch(`${root}/readyz`);
-    expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toEqual({ status: 'not ready', checks: { upstream: 'unreachable' } });
+    const upstreamDown = await fetch(`${root}/readyz`);
+    expect(upstreamDown.status).toBe(200);
+    expect(await upstreamDown.json()).toEqual({ status: 'ok', checks: { upstream: 'down', redis: 'off' } });
   });
 });

@@ -31,7 +31,7 @@ describe('StatusSource', () => {
     const snapshots = await Promise.all(reads);
     expect(new Set(snapshots).size).toBe(1);
     expect(simulator.stats.requests).toBe(1);
-    expect(source.stats).toEqual({ upstream: 1, coalesced: 19, cached: 0 });
+    expect(source.stats).toEqual({ upstream: 1, coalesced: 19, cached: 0, cancelled: 0 });
   });
 
   it('keeps the token in every key: two tokens never share a read or a cached answer', async () => {
@@ -49,7 +49,7 @@ describe('StatusSource', () => {
     await expect(source.load('token-b', key)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await source.load(TOKEN, key)).rawStatus).toBe('PROCESSED');
     expect(simulator.stats.requests).toBe(3);
-    expect(source.stats).toEqual({ upstream: 3, coalesced: 0, cached: 1 });
+    expect(source.stats).toEqual({ upstream: 3, coalesced: 0, cached: 1, cancelled: 0 });
   });
 
   it('caches terminal snapshots, and reads non-terminal ones fresh every time', async () => {

@@ -239,3 +239,87 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 });
+
+describe('ClearTaxClient against a hostile upstream', () => {
+  const client = (url: string, options: Partial<ClearTaxClientOptions> = {}) =>
+    createClearTaxClient({ baseUrl: url, timeoutMs: 1000, retries: 2, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent'), ...options });
+  const key = { taxableEntityId: ENTITY, activityId: '22222222-3333-4444-8555-666666666666' };
+
+  it('never follows a redirect: the token stays home, and a 3xx is UPSTREAM_BAD_RESPONSE', async () => {
+    const elsewhere = await startFakeUpstream((_req, res) => res.writeHead(200).end('{"status":"PROCESSED"}'));
+    const redirecting = await startFakeUpstream((_req, res) => res.writeHead(302, { location: `${elsewhere.url}/steal` }).end());
+    const error = await failure(client(redirecting.url).getStatus(TOKEN, key));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.upstream?.httpStatus).toBe(302);
+    expect(redirecting.requests).toHaveLength(1);
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('stops reading an endless body at maxBodyBytes: UPSTREAM_BAD_RESPONSE, socket closed, no retry', async () => {
+    let closed = 0;
+    const endless = await startFakeUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      const pump = () => {
+        while (res.write(chunk));
+      };
+      res.on('drain', pump);
+      req.socket.on('close', () => (closed += 1));
+      pump();
+    });
+    const error = await failure(client(endless.url, { maxBodyBytes: 64 * 1024 }).getStatus(TOKEN, key));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.message).toContain('over 65536 bytes');
+    expect(endless.requests).toHaveLength(1);
+    await expect.poll(() => closed).toBe(1);
+  });
+
+  it('survives the attempt timeout firing after it stopped reading an oversized body', async () => {
+    const big = await startFakeUpstream((_req, res) => {
+      res.writeHead(200);
+      res.write(Buffer.alloc(2048, 'x')); // over the limit, then silence: the response never ends
+    });
+    const error = await failure(client(big.url, { maxBodyBytes: 1024, timeoutMs: 30 }).getStatus(TOKEN, key));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    // Were the late abort to crash, the test process would die here.
+    const later = Date.now() + 60;
+    await expect.poll(() => Date.now(), { interval: 10 }).toBeGreaterThan(later);
+  });
+
+  it('cuts a huge upstream error message before it reaches extensions.upstream', async () => {
+    const huge = 'n'.repeat(40_000);
+    const upstream = await startFakeUpstream((_req, res) =>
+      res.writeHead(404).end(JSON.stringify({ errors: { err_1: { code: '404', message: huge } } })),
+    );
+    const error = await failure(client(upstream.url).getStatus(TOKEN, key));
+    expect(error.code).toBe('NOT_FOUND');
+    expect(error.upstream!.message).toHaveLength(501);
+    expect(error.message.length).toBeLessThanOrEqual(501);
+  });
+
+  it('refuses a token that cannot be a header as UNAUTHENTICATED, without any attempt', async () => {
+    const upstream = await startFakeUpstream((_req, res) => res.writeHead(200).end('{"status":"INIT"}'));
+    for (const token of ['line\nbreak', 'euro€']) {
+      const error = await failure(client(upstream.url).getStatus(token, key));
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.message).not.toContain(token);
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('ends at once, without retrying, when the caller aborts; and forwards traceparent', async () => {
+    const upstream = await startFakeUpstream(() => undefined); // never answers
+    const controller = new AbortController();
+    const read = failure(
+      client(upstream.url).getStatus(TOKEN, key, { signal: controller.signal, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }),
+    );
+    await expect.poll(() => upstream.requests.length).toBe(1);
+    controller.abort(new Error('The request deadline passed'));
+    const error = await read;
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(error.message).toBe('The request deadline passed');
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0]!.headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+  });
+});
+

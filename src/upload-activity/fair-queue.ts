@@ -1,0 +1,100 @@
+/**
+ * A concurrency limit that is fair between callers: at most `concurrency` tasks run
+ * at once, and a free slot goes to the callers with waiting tasks in turn (round
+ * robin), each caller's own tasks in arrival order. One caller's burst of a
+ * thousand reads therefore delays another caller's single read by at most one
+ * task, where a plain FIFO (p-limit) would put it behind the whole burst.
+ *
+ * Hand-written because the well-kept limiters (p-limit, p-queue) are FIFO or
+ * priority queues; none rotates between keys or drops a queued task when its
+ * signal aborts.
+ */
+export interface FairQueue {
+  /**
+   * Runs `task` once a slot is free and it is `callerId`'s turn. When `signal`
+   * aborts while the task still waits, it leaves the queue unrun and the promise
+   * rejects with `onAbandon(signal)`.
+   */
+  run<T>(callerId: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Tasks running, and tasks waiting. */
+  readonly size: { running: number; waiting: number };
+}
+
+export interface FairQueueOptions {
+  /** Tasks running at once (UPSTREAM_MAX_CONCURRENCY). @default none: required */
+  concurrency: number;
+  /** The error a task that was abandoned while waiting rejects with. @default the signal's reason */
+  onAbandon?: (signal: AbortSignal) => unknown;
+}
+
+interface Job {
+  start(): void;
+  isDone: boolean;
+}
+
+export function createFairQueue(options: FairQueueOptions): FairQueue {
+  const { concurrency } = options;
+  const onAbandon = options.onAbandon ?? ((signal: AbortSignal) => signal.reason);
+  // Callers with waiting jobs, in turn order: the next slot goes to the first; a caller
+  // just served moves to the back.
+  const waiting = new Map<string, Job[]>();
+  let running = 0;
+  let waitingCount = 0;
+
+  function next(): void {
+    while (running < concurrency && waiting.size > 0) {
+      const [callerId, jobs] = waiting.entries().next().value as [string, Job[]];
+      waiting.delete(callerId);
+      const job = jobs.shift()!;
+      if (jobs.length > 0) waiting.set(callerId, jobs);
+      waitingCount -= 1;
+      running += 1;
+      job.start();
+    }
+  }
+
+  function remove(callerId: string, job: Job): void {
+    const jobs = waiting.get(callerId);
+    const index = jobs?.indexOf(job) ?? -1;
+    if (!jobs || index < 0) return;
+    jobs.splice(index, 1);
+    waitingCount -= 1;
+    if (jobs.length === 0) waiting.delete(callerId);
+  }
+
+  return {
+    run<T>(callerId: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) return Promise.reject(onAbandon(signal));
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = () => {
+          if (job.isDone) return;
+          job.isDone = true;
+          remove(callerId, job);
+          reject(onAbandon(signal!));
+        };
+        const job: Job = {
+          isDone: false,
+          start() {
+            job.isDone = true;
+            signal?.removeEventListener('abort', onAbort);
+            void (async () => task())()
+              .then(resolve, reject)
+              .finally(() => {
+                running -= 1;
+                next();
+              });
+          },
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const jobs = waiting.get(callerId);
+        if (jobs) jobs.push(job);
+        else waiting.set(callerId, [job]);
+        waitingCount += 1;
+        next();
+      });
+    },
+    get size() {
+      return { running, waiting: waitingCount };
+    },
+  };
+}
