@@ -35,22 +35,40 @@ interface Job {
 export function createFairQueue(options: FairQueueOptions): FairQueue {
   const { concurrency } = options;
   const onAbandon = options.onAbandon ?? ((signal: AbortSignal) => signal.reason);
-  // Callers with waiting jobs, in turn order: the next slot goes to the first; a caller
-  // just served moves to the back.
+  // Callers with waiting jobs. The next slot goes to the one served longest ago (a
+  // caller never served counts as longest ago; ties go to the earlier arrival).
   const waiting = new Map<string, Job[]>();
+  const lastServed = new Map<string, number>();
+  let turn = 0;
   let running = 0;
   let waitingCount = 0;
 
+  function nextCaller(): string {
+    let chosen = '';
+    let chosenTurn = Infinity;
+    for (const callerId of waiting.keys()) {
+      const served = lastServed.get(callerId) ?? -1;
+      if (served < chosenTurn) {
+        chosen = callerId;
+        chosenTurn = served;
+      }
+    }
+    return chosen;
+  }
+
   function next(): void {
     while (running < concurrency && waiting.size > 0) {
-      const [callerId, jobs] = waiting.entries().next().value as [string, Job[]];
-      waiting.delete(callerId);
+      const callerId = nextCaller();
+      const jobs = waiting.get(callerId)!;
       const job = jobs.shift()!;
-      if (jobs.length > 0) waiting.set(callerId, jobs);
+      if (jobs.length === 0) waiting.delete(callerId);
+      lastServed.set(callerId, ++turn);
       waitingCount -= 1;
       running += 1;
       job.start();
     }
+    // Only callers with work waiting need remembering: the rest start from "never served".
+    if (waiting.size === 0 && running === 0) lastServed.clear();
   }
 
   function remove(callerId: string, job: Job): void {

@@ -69,6 +69,8 @@ export interface StatusSource {
   /** Ends every read queued or in flight with UPSTREAM_UNAVAILABLE and `message` (shutdown). */
   abortAll(message: string): void;
   readonly stats: Readonly<StatusSourceStats>;
+  /** The terminal cache right now: entries and their estimated bytes. */
+  readonly terminalCache: { entries: number; bytes: number };
 }
 
 interface InFlight {
@@ -202,7 +204,15 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
     for (const entry of inFlight.values()) entry.controller.abort(new Error(message));
   }
 
-  return { load, loadMany, abortAll, stats };
+  return {
+    load,
+    loadMany,
+    abortAll,
+    stats,
+    get terminalCache() {
+      return { entries: terminal?.size ?? 0, bytes: terminal?.calculatedSize ?? 0 };
+    },
+  };
 }
 
 /** The error a caller gets when its deadline passes before the read answers. */

@@ -11,8 +11,11 @@ export const TOKEN = 'test-token-abc';
 
 export interface Stack {
   app: App;
+  /** The embedded simulator (not there when `env` names a CLEARTAX_BASE_URL). */
   simulator: Simulator;
   config: Config;
+  /** Every log line the gateway wrote, parsed (set LOG_LEVEL in `env` to see any). */
+  logs: LogLine[];
   /** POSTs a typed document; returns the parsed GraphQL response. */
   query<TData, TVars>(
     document: TypedDocumentNode<TData, TVars>,
@@ -21,6 +24,13 @@ export interface Stack {
   ): Promise<GraphQLResponse<TData>>;
   /** POSTs a raw query string. */
   raw(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: GraphQLResponse<unknown> }>;
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  requestId?: string;
+  [field: string]: unknown;
 }
 
 export interface GraphQLResponse<TData> {
@@ -46,8 +56,9 @@ export async function startStack(
     UPSTREAM_TIMEOUT_MS: '1000',
     ...env,
   });
+  const logs: LogLine[] = [];
   const gateway = await startGateway(config, {
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }),
     simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions },
   });
   onTestFinished(() => gateway.stop());
@@ -67,6 +78,7 @@ export async function startStack(
     app,
     simulator,
     config,
+    logs,
     async query(document, variables, options = {}) {
       const token = options.token === undefined ? TOKEN : options.token;
       const { json } = await raw(
