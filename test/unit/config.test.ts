@@ -50,6 +50,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('applies the hardening defaults, and production defaults with NODE_ENV=production', () => {
+    expect(loadConfig({})).toMatchObject({
+      isProduction: false,
+      sandboxEnabled: true,
+      introspectionEnabled: true,
+      maxBodyBytes: 102400,
+      maxQueryTokens: 2000,
+      maxConnections: 10000,
+      wsMaxMessagesPerSecond: 100,
+      upstreamMaxBodyBytes: 65536,
+      requestDeadlineMs: 10000,
+      shutdownGraceMs: 10000,
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+    });
+    const production = { NODE_ENV: 'production', CLEARTAX_BASE_URL: 'https://ewb.cleartax.in/api' };
+    expect(loadConfig(production)).toMatchObject({ isProduction: true, sandboxEnabled: false, introspectionEnabled: false });
+    expect(loadConfig({ ...production, SANDBOX_ENABLED: 'true', INTROSPECTION_ENABLED: '1' })).toMatchObject({ sandboxEnabled: true, introspectionEnabled: true });
+  });
+
+  it.each([
+    [{ MAX_QUERY_TOKENS: '10' }, 'MAX_QUERY_TOKENS must be at least 100, got "10"'],
+    [{ METRICS_PORT: 'metrics' }, 'METRICS_PORT must be a whole number, got "metrics"'],
+    [{ SHUTDOWN_GRACE_MS: '-1' }, 'SHUTDOWN_GRACE_MS must be a whole number, got "-1"'],
+    [{ INTROSPECTION_ENABLED: 'maybe' }, 'INTROSPECTION_ENABLED must be true or false, got "maybe"'],
+    [{ NODE_ENV: 'production' }, 'CLEARTAX_BASE_URL must be set when NODE_ENV=production'],
+  ])('stops on %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
   it('never echoes a secret in its error', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@host' })).toThrow(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/);
   });
