@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { UploadActivityDocument, UploadActivityStatusChangedDocument } from '../../schema/generated/graphql.js';
-import { startFakeUpstream } from '../helpers/fake-upstream.js';
+import { endlessBody, startFakeUpstream } from '../helpers/fake-upstream.js';
 import { ENTITY, TOKEN, startStack } from '../helpers/stack.js';
 import { connect, record } from '../helpers/ws-client.js';
 
@@ -22,15 +22,7 @@ describe('a faulty or hostile upstream (issue 8, items 2, 3, 6)', () => {
   });
 
   it('answers an endless upstream body with UPSTREAM_BAD_RESPONSE', async () => {
-    const endless = await startFakeUpstream((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const chunk = Buffer.alloc(16 * 1024, ' ');
-      const pump = () => {
-        while (res.write(chunk));
-      };
-      res.on('drain', pump);
-      pump();
-    });
+    const endless = await startFakeUpstream(endlessBody);
     const { query } = await startStack({ CLEARTAX_BASE_URL: endless.url });
     const result = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: ACTIVITY });
     expect(result.errors![0]!.extensions).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });

@@ -29,3 +29,16 @@ export async function startFakeUpstream(handler: (req: IncomingMessage, res: Ser
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, requests };
 }
+
+/** A handler that answers 200 and then sends body forever (until the client goes). */
+export function endlessBody(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const chunk = Buffer.alloc(16 * 1024, ' ');
+  const pump = () => {
+    while (!res.destroyed && res.write(chunk));
+  };
+  res.on('drain', pump);
+  res.on('error', () => undefined);
+  req.socket.on('error', () => undefined);
+  pump();
+}

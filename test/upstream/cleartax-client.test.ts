@@ -4,7 +4,7 @@ import { parseRetryAfter } from '../../src/upstream/cleartax-wire.js';
 import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { createSimulator } from '../../src/simulator/server.js';
 import { createLogger } from '../../src/logger.js';
-import { startFakeUpstream } from '../helpers/fake-upstream.js';
+import { endlessBody, startFakeUpstream } from '../helpers/fake-upstream.js';
 import { onTestFinished, vi } from 'vitest';
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
@@ -258,14 +258,8 @@ describe('ClearTaxClient against a hostile upstream', () => {
   it('stops reading an endless body at maxBodyBytes: UPSTREAM_BAD_RESPONSE, socket closed, no retry', async () => {
     let closed = 0;
     const endless = await startFakeUpstream((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const chunk = Buffer.alloc(16 * 1024, 'x');
-      const pump = () => {
-        while (res.write(chunk));
-      };
-      res.on('drain', pump);
       req.socket.on('close', () => (closed += 1));
-      pump();
+      endlessBody(req, res);
     });
     const error = await failure(client(endless.url, { maxBodyBytes: 64 * 1024 }).getStatus(TOKEN, key));
     expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
