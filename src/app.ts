@@ -8,7 +8,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
 import { createHealthRouter, createMetricsRouter } from './server/health.js';
-import { requestScope } from './server/request-scope.js';
+import { requestScope, scopeOfRequest } from './server/request-scope.js';
+import type { RequestScope } from './request-scope.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';
 import { createOperationPreparer } from './server/operation.js';
@@ -83,13 +84,14 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     maxIntervalMs: config.pollMaxIntervalMs,
     logger: logger.child({ component: 'status-watcher' }),
   });
-  const operationContext = (token: string | undefined, connection?: ConnectionScope): OperationContext =>
+  const operationContext = (token: string | undefined, request: RequestScope, connection?: ConnectionScope): OperationContext =>
     createUploadActivityContext({
       source,
       watcher,
       token,
       maxActivityIds: config.maxActivityIds,
       requestDeadlineMs: config.requestDeadlineMs,
+      ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       ...(connection ? { connection } : {}),
     });
 
@@ -132,7 +134,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
         if (!isHeaderSafeToken(token)) return { refuse: { code: 4403, reason: `Forbidden: ${UNSAFE_TOKEN_MESSAGE}` } };
         return { connection: token };
       },
-      context: (token, scope) => operationContext(token, scope),
+      context: (token, scope, request) => operationContext(token, request, scope),
     });
     ws = endpoint;
     const apollo = createApolloServer<OperationContext>({
@@ -155,7 +157,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     app.use(createHealthRouter({ checks: [{ name: 'upstream', check: () => client.ping() }], isUnavailable: () => isStopping }));
     if (config.metricsPort === undefined) app.use(createMetricsRouter(metrics.registry));
     mountGraphQL(app, apollo, {
-      context: (request) => operationContext(resolveToken(request.headers['x-cleartax-auth-token'], config.cleartaxAuthToken)),
+      context: (request) => operationContext(resolveToken(request.headers['x-cleartax-auth-token'], config.cleartaxAuthToken), scopeOfRequest(request)),
       maxBodyBytes: config.maxBodyBytes,
       logger,
     });

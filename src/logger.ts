@@ -1,5 +1,4 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { currentRequestScope } from './request-scope.js';
 
 export type { Logger };
 
@@ -12,11 +11,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     base: { service: 'upload-status-gateway' },
-    // Every line written while a request's work runs carries its id.
-    mixin: () => {
-      const scope = currentRequestScope();
-      return scope ? { requestId: scope.requestId } : {};
-    },
     redact: {
       paths: [
         'token',

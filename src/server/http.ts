@@ -38,8 +38,9 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       return {
-        async didEncounterErrors({ errors, operationName }) {
-          logOperationErrors(logger, errors, { transport: 'http', operationName });
+        async didEncounterErrors({ errors, operationName, request }) {
+          const requestId = request.http?.headers.get('x-request-id');
+          logOperationErrors(logger, errors, { transport: 'http', operationName, requestId });
         },
       };
     },
@@ -101,7 +102,7 @@ function bodyErrors(maxBodyBytes: number, logger: Logger): ErrorRequestHandler {
         : error.type === 'entity.parse.failed'
           ? ['BAD_REQUEST', 'The request body is not valid JSON']
           : ['BAD_REQUEST', 'The request body could not be read'];
-    logger.debug({ status, code, type: error.type }, 'bad request body');
+    logger.debug({ status, code, type: error.type, requestId: _req.headers['x-request-id'] }, 'bad request body');
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }

@@ -1,19 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import { isValidRequestId, isValidTraceparent, runInRequestScope } from '../request-scope.js';
+import type { Request, RequestHandler } from 'express';
+import { requestScopeOf, type RequestScope } from '../request-scope.js';
+
+const scopes = new WeakMap<Request, RequestScope>();
 
 /**
  * Gives every HTTP request its scope: the incoming `X-Request-Id` when it is sane
- * (1-128 visible ASCII characters), else a new one, echoed as a response header;
- * and a valid W3C `traceparent`, forwarded upstream. Everything the request does
- * runs inside that scope, so its log lines carry the id.
+ * (1-128 visible ASCII characters), else a new one, echoed as a response header
+ * and written back into the request's headers (so Apollo's plugins see the id in
+ * use); and a valid W3C `traceparent`, forwarded upstream.
  */
 export function requestScope(): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.headers['x-request-id'];
-    const requestId = isValidRequestId(incoming) ? incoming : randomUUID();
-    const traceparent = req.headers.traceparent;
-    res.setHeader('X-Request-Id', requestId);
-    runInRequestScope({ requestId, ...(isValidTraceparent(traceparent) ? { traceparent } : {}) }, next);
+    const scope = requestScopeOf(req.headers, randomUUID);
+    scopes.set(req, scope);
+    req.headers['x-request-id'] = scope.requestId;
+    res.setHeader('X-Request-Id', scope.requestId);
+    next();
   };
+}
+
+/** The scope `requestScope()` gave this request. */
+export function scopeOfRequest(req: Request): RequestScope {
+  return scopes.get(req) ?? requestScopeOf(req.headers, randomUUID);
 }

@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
-import { isValidRequestId, isValidTraceparent, runInRequestScope, type RequestScope } from '../request-scope.js';
+import { requestScopeOf, type RequestScope } from '../request-scope.js';
 import { logOperationErrors } from './error-logging.js';
 import { asRequestError, type OperationPreparer } from './operation.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
@@ -41,8 +41,8 @@ export interface WebSocketOptions<TConnection, TContext> {
   onConnectionCount?: (count: number) => void;
   /** Decides on a `connection_init` from its `connectionParams`. */
   accept(connectionParams: Readonly<Record<string, unknown>> | undefined): Acceptance<TConnection>;
-  /** Builds one operation's context. */
-  context(connection: TConnection, scope: ConnectionScope): TContext;
+  /** Builds one operation's context; `request` is the upgrade request's id and trace context. */
+  context(connection: TConnection, scope: ConnectionScope, request: RequestScope): TContext;
 }
 
 export interface WebSocketEndpoint {
@@ -134,19 +134,11 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     };
   }
 
-  // Operations run inside their connection's request scope (log lines, traceparent).
-  const scopes = new WeakMap<object, RequestScope>();
-  const inScope = <T>(args: ExecutionArgs, run: () => T): T => {
-    const scope = scopes.get(args.contextValue as object);
-    return scope ? runInRequestScope(scope, run) : run();
-  };
-  const sharedSubscribe = createSharedSubscribe();
 
   const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown; request: IncomingMessage }>(
     {
       schema: options.schema,
-      execute: (args) => inScope(args, () => execute(args)),
-      subscribe: (args) => inScope(args, () => sharedSubscribe(args)),
+      subscribe: createSharedSubscribe(),
       onConnect(ctx) {
         const acceptance = options.accept(ctx.connectionParams);
         if ('refuse' in acceptance) {
@@ -155,10 +147,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
           return false;
         }
         openConnections += 1;
-        const { headers } = ctx.extra.request;
-        const requestId = isValidRequestId(headers['x-request-id']) ? headers['x-request-id'] : randomUUID();
-        const traceparent = headers.traceparent;
-        const scope = { requestId, ...(isValidTraceparent(traceparent) ? { traceparent } : {}) };
+        const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
         connections.set(ctx, { value: acceptance.connection, scope, closers: new Set(), operations: new Set(), isClosed: false });
         return true;
       },
@@ -177,8 +166,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         const prepared = prepare.prepare(payload.query);
         if ('errors' in prepared) return prepared.errors;
         connection.operations.add(id);
-        const contextValue = options.context(connection.value, scopeOf(connection));
-        if (typeof contextValue === 'object' && contextValue !== null) scopes.set(contextValue, connection.scope);
+        const contextValue = options.context(connection.value, scopeOf(connection), connection.scope);
         return {
           schema: options.schema,
           document: prepared.document,

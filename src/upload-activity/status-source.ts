@@ -1,7 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, isTerminalStatus, scopedKeyId, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
 import type { Metrics } from '../metrics.js';
-import { currentRequestScope } from '../request-scope.js';
 import { hashToken } from '../token.js';
 import type { ClearTaxClient } from '../upstream/cleartax-client.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
@@ -42,6 +41,8 @@ export interface LoadOptions {
    * @default the token's hash
    */
   callerId?: string;
+  /** W3C trace context of the request; a read it starts forwards it upstream. @default none */
+  traceparent?: string;
 }
 
 export interface StatusSourceStats {
@@ -129,16 +130,15 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
       stats.coalesced += 1;
       metrics?.sourceLoads.inc({ outcome: 'coalesced' });
     } else {
-      entry = start(token, key, id, retries, loadOptions.callerId ?? tokenHash);
+      entry = start(token, key, id, retries, loadOptions.callerId ?? tokenHash, loadOptions.traceparent);
     }
     return wait(entry, signal);
   }
 
-  function start(token: string, key: ActivityKey, id: string, retries: number, callerId: string): InFlight {
+  function start(token: string, key: ActivityKey, id: string, retries: number, callerId: string, traceparent: string | undefined): InFlight {
     stats.upstream += 1;
     metrics?.sourceLoads.inc({ outcome: 'upstream' });
     const controller = new AbortController();
-    const traceparent = currentRequestScope()?.traceparent;
     const request = queue
       .run(
         callerId,

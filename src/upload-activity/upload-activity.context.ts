@@ -25,6 +25,8 @@ export interface UploadActivityContextOptions {
   maxActivityIds: number;
   /** How long this operation's reads may wait for upstream, from now (REQUEST_DEADLINE_MS). @default none: required */
   requestDeadlineMs: number;
+  /** W3C trace context of the request, forwarded upstream by the reads it starts. @default none */
+  traceparent?: string;
   /**
    * The operation's connection, when it has one (WebSocket): `onClose(fn)` runs `fn`
    * when the socket closes (at once if it has) and returns a function that
@@ -35,7 +37,7 @@ export interface UploadActivityContextOptions {
 }
 
 export function createUploadActivityContext(options: UploadActivityContextOptions): UploadActivityContext {
-  const { source, watcher, token, maxActivityIds, connection, requestDeadlineMs } = options;
+  const { source, watcher, token, maxActivityIds, connection, requestDeadlineMs, traceparent } = options;
   let loader: StatusLoader | undefined;
   const requireToken = () => {
     if (token === undefined) throw new UnauthenticatedError();
@@ -50,7 +52,10 @@ export function createUploadActivityContext(options: UploadActivityContextOption
     },
     statusLoader() {
       // The deadline runs from the operation's start; it limits this operation's waiting only.
-      loader ??= createStatusLoader(source, requireToken(), { signal: AbortSignal.timeout(requestDeadlineMs) });
+      loader ??= createStatusLoader(source, requireToken(), {
+        signal: AbortSignal.timeout(requestDeadlineMs),
+        ...(traceparent ? { traceparent } : {}),
+      });
       return loader;
     },
     watchStatus(keys) {
