@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import express from 'express';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Logger } from 'pino';
@@ -13,9 +13,15 @@ import type { RequestScope } from './request-scope.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';
 import { createOperationPreparer } from './server/operation.js';
-import { createWebSocketEndpoint, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
+import { createWebSocketEndpoint, type Acceptance, type Admission, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from './simulator/server.js';
-import { isHeaderSafeToken, resolveConnectionToken, resolveToken, UNSAFE_TOKEN_MESSAGE } from './token.js';
+import { createAccess } from './access/create-access.js';
+import type { AccessResult } from './access/caller.js';
+import { createRateLimit } from './access/rate-limit.js';
+import { corsFor, isAllowedUpgradeOrigin } from './server/cors.js';
+import { operationLimitRules } from './server/operation-limits.js';
+import { createOperationGuard } from './upload-activity/operation-guard.js';
+import type { Reader } from './upload-activity/upload-activity.context.js';
 import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
 import { createStatusSource, type StatusSource } from './upload-activity/status-source.js';
 import { createStatusWatcher, type StatusWatcher } from './upload-activity/status-watcher.js';
@@ -84,16 +90,23 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     maxIntervalMs: config.pollMaxIntervalMs,
     logger: logger.child({ component: 'status-watcher' }),
   });
-  const operationContext = (token: string | undefined, request: RequestScope, connection?: ConnectionScope): OperationContext =>
-    createUploadActivityContext({
+  const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute });
+  const readerOf = (access: AccessResult): Reader =>
+    'denied' in access ? access : { callerId: access.caller.id, upstreamToken: access.caller.upstreamToken, mayRead: (entity) => access.caller.mayRead(entity) };
+  const callerIds = new WeakMap<object, string>();
+  const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext => {
+    const context = createUploadActivityContext({
       source,
       watcher,
-      token,
+      reader: readerOf(access),
       maxActivityIds: config.maxActivityIds,
       requestDeadlineMs: config.requestDeadlineMs,
       ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       ...(connection ? { connection } : {}),
     });
+    if ('caller' in access) callerIds.set(context, access.caller.id);
+    return context;
+  };
 
   const httpServer: Server = createServer();
   const metricsServer: Server = createServer();
@@ -110,12 +123,21 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
 
   async function start(): Promise<string> {
     const schema = await buildAppSchema({ pubSub });
+    const access = await createAccess(config, logger);
     const prepare = createOperationPreparer({
       schema,
       maxTokens: config.maxQueryTokens,
-      // The same rule Apollo adds for HTTP, so WebSocket refuses introspection too.
-      validationRules: config.introspectionEnabled ? [] : [NoSchemaIntrospectionCustomRule],
+      validationRules: [
+        ...operationLimitRules({ maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases }),
+        // The same rule Apollo adds for HTTP, so WebSocket refuses introspection too.
+        ...(config.introspectionEnabled ? [] : [NoSchemaIntrospectionCustomRule]),
+      ],
     });
+    const guard = createOperationGuard({ schema, maxActivityIds: config.maxActivityIds, maxOperationIds: config.maxOperationIds, rateLimit });
+    const admit = (operation: Admission<OperationContext>) =>
+      guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId: callerIds.get(operation.contextValue) });
+    const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy };
+    const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
     documentCache = () => prepare.cache;
     const endpoint = createWebSocketEndpoint({
       httpServer,
@@ -128,13 +150,18 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       maxConnections: config.maxConnections,
       maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
       onConnectionCount: (count) => metrics.webSocketConnections.set(count),
-      accept(params) {
-        const token = resolveConnectionToken(params, config.cleartaxAuthToken);
-        if (token === undefined) return { refuse: { code: 4403, reason: 'Forbidden: no ClearTax token; send connectionParams.authToken' } };
-        if (!isHeaderSafeToken(token)) return { refuse: { code: 4403, reason: `Forbidden: ${UNSAFE_TOKEN_MESSAGE}` } };
-        return { connection: token };
+      accept(params, request) {
+        const toAcceptance = (result: AccessResult): Acceptance<AccessResult> => {
+          if ('denied' in result) return { refuse: { code: 4403, reason: `Forbidden: ${result.denied.message}` } };
+          const { expiresAt } = result.caller;
+          return { connection: result, ...(expiresAt !== undefined ? { closeAt: { at: expiresAt, code: 4403, reason: 'Forbidden: token expired' } } : {}) };
+        };
+        const result = access.fromConnection(params, presented(request));
+        return result instanceof Promise ? result.then(toAcceptance) : toAcceptance(result);
       },
-      context: (token, scope, request) => operationContext(token, request, scope),
+      acceptUpgrade: (request) => isAllowedUpgradeOrigin(request, browser),
+      admit,
+      context: (result, scope, request) => operationContext(result, request, scope),
     });
     ws = endpoint;
     const apollo = createApolloServer<OperationContext>({
@@ -144,6 +171,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       sandboxEnabled: config.sandboxEnabled,
       introspectionEnabled: config.introspectionEnabled,
       drainGraceMs: config.shutdownGraceMs,
+      admit,
       logger,
       // Drain: sockets close with 1001 (going away) instead of being cut (1006).
       plugins: [{ async serverWillStart() { return { drainServer: () => endpoint.dispose() }; } }],
@@ -154,10 +182,11 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     const app = express();
     app.disable('x-powered-by');
     app.use(requestScope());
+    app.use('/graphql', corsFor(browser));
     app.use(createHealthRouter({ checks: [{ name: 'upstream', check: () => client.ping() }], isUnavailable: () => isStopping }));
     if (config.metricsPort === undefined) app.use(createMetricsRouter(metrics.registry));
     mountGraphQL(app, apollo, {
-      context: (request) => operationContext(resolveToken(request.headers['x-cleartax-auth-token'], config.cleartaxAuthToken), scopeOfRequest(request)),
+      context: async (request) => operationContext(await access.fromRequest(presented(request)), scopeOfRequest(request)),
       maxBodyBytes: config.maxBodyBytes,
       logger,
     });

@@ -12,8 +12,24 @@ export interface Config {
   host: string;
   /** CLEARTAX_BASE_URL: upstream base URL. @default undefined: start the embedded simulator and use it */
   cleartaxBaseUrl: string | undefined;
-  /** CLEARTAX_AUTH_TOKEN: server-side token used when a client sends none. @default undefined */
+  /** CLEARTAX_AUTH_TOKEN: the server's upstream token, for `jwt` and `open` modes (ignored in `passthrough`). @default undefined */
   cleartaxAuthToken: string | undefined;
+  /** AUTH_MODE: who may read what (see the contract's "Access"). @default 'passthrough'; 'open' with the embedded simulator */
+  authMode: AuthMode;
+  /** JWT verification for `jwt` mode; undefined in the other modes. */
+  jwt: JwtConfig | undefined;
+  /** CORS_ORIGINS: browser origins allowed from another origin, or '*'. @default [] (same-origin only) */
+  corsOrigins: string[] | '*';
+  /** TRUST_PROXY: trust X-Forwarded-For / X-Forwarded-Host. @default false */
+  trustProxy: boolean;
+  /** RATE_LIMIT_PER_MINUTE: activity reads per caller per minute (0 = off). @default 1200 */
+  rateLimitPerMinute: number;
+  /** MAX_QUERY_DEPTH: fields on the longest path, leaf included, fragments inlined. @default 15 */
+  maxQueryDepth: number;
+  /** MAX_ALIASES: aliases per operation. @default 30 */
+  maxAliases: number;
+  /** MAX_OPERATION_IDS: activity ids in one operation over all fields and aliases. @default 200 */
+  maxOperationIds: number;
   /** POLL_INTERVAL_MS: subscription poll interval right after a change. @default 2000 */
   pollIntervalMs: number;
   /** POLL_MAX_INTERVAL_MS: ceiling of the adaptive interval, of error backoff and of any Retry-After wait. @default 30000 */
@@ -72,6 +88,24 @@ export interface Config {
   simulatorPort: number;
 }
 
+export type AuthMode = 'passthrough' | 'jwt' | 'open';
+
+/** The token the embedded simulator is read with in `open` mode when CLEARTAX_AUTH_TOKEN is unset. */
+export const SIMULATOR_DEMO_TOKEN = 'simulator-demo-token';
+
+export interface JwtConfig {
+  /** Exactly one key source. */
+  key: { jwksUrl: string } | { publicKeyPem: string } | { secret: string };
+  /** AUTH_JWT_ALGORITHMS. @default by key type: RS256 (RSA), ES256 (EC), HS256 (secret); RS256 and ES256 for a JWKS */
+  algorithms: string[] | undefined;
+  /** AUTH_JWT_ISSUER: checked when set. @default undefined */
+  issuer: string | undefined;
+  /** AUTH_JWT_AUDIENCE: checked when set. @default undefined */
+  audience: string | undefined;
+  /** AUTH_ENTITIES_CLAIM: the claim listing the taxable entity ids a caller may read, or "*". @default 'taxable_entity_ids' */
+  entitiesClaim: string;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -115,6 +149,20 @@ const variables = {
   HOST: [nonEmpty, '127.0.0.1'],
   CLEARTAX_BASE_URL: [httpUrl, undefined],
   CLEARTAX_AUTH_TOKEN: [nonEmpty, undefined],
+  AUTH_MODE: [z.enum(['passthrough', 'jwt', 'open'], { message: 'must be passthrough, jwt or open' }), undefined],
+  AUTH_JWKS_URL: [httpUrl, undefined],
+  AUTH_JWT_PUBLIC_KEY: [z.string().trim().regex(/-----BEGIN PUBLIC KEY-----/, { message: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' }), undefined],
+  AUTH_JWT_SECRET: [z.string().min(32, { message: 'must be at least 32 characters' }), undefined],
+  AUTH_JWT_ALGORITHMS: [z.string().trim().regex(/^(HS|RS|ES|PS)(256|384|512)(,\s*(HS|RS|ES|PS)(256|384|512))*$|^EdDSA$/, { message: 'must list JWS algorithms, e.g. RS256,ES256' }), undefined],
+  AUTH_JWT_ISSUER: [nonEmpty, undefined],
+  AUTH_JWT_AUDIENCE: [nonEmpty, undefined],
+  AUTH_ENTITIES_CLAIM: [nonEmpty, 'taxable_entity_ids'],
+  CORS_ORIGINS: [z.string().trim().refine((v) => v === '*' || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), { message: 'must be * or comma-separated origins like https://app.example.com' }), undefined],
+  TRUST_PROXY: [bool, 'false'],
+  RATE_LIMIT_PER_MINUTE: [int(0), '1200'],
+  MAX_QUERY_DEPTH: [int(2, 1000), '15'],
+  MAX_ALIASES: [int(0, 10_000), '30'],
+  MAX_OPERATION_IDS: [int(1, 100_000), '200'],
   POLL_INTERVAL_MS: [int(1), '2000'],
   POLL_MAX_INTERVAL_MS: [int(1), '30000'],
   UPSTREAM_TIMEOUT_MS: [int(1), '5000'],
@@ -145,6 +193,9 @@ const variables = {
   SIMULATOR_PORT: [int(0, 65535), '0'],
 } as const satisfies Record<string, readonly [z.ZodType, string | undefined]>;
 
+/** Never echoed back, even in a start-up error. */
+const SECRET_VARIABLES = new Set(['CLEARTAX_AUTH_TOKEN', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY']);
+
 type Variables = typeof variables;
 type Parsed = { [K in keyof Variables]: z.output<Variables[K][0]> | (Variables[K][1] extends undefined ? undefined : never) };
 
@@ -165,7 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!result.success) {
       const reason = result.error.issues[0]?.message ?? 'is invalid';
       // Never echo secrets back, even in a start-up error.
-      const shown = name === 'CLEARTAX_AUTH_TOKEN' || name === 'REDIS_URL' ? '' : `, got ${JSON.stringify(raw)}`;
+      const shown = SECRET_VARIABLES.has(name) ? '' : `, got ${JSON.stringify(raw)}`;
       throw new ConfigError(`${name} ${reason}${shown}`);
     }
     parsed[name] = result.data;
@@ -180,11 +231,41 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (isProduction && p.CLEARTAX_BASE_URL === undefined) {
     throw new ConfigError('CLEARTAX_BASE_URL must be set when NODE_ENV=production: the embedded simulator serves simulated data');
   }
+  const authMode: AuthMode = p.AUTH_MODE ?? (p.CLEARTAX_BASE_URL === undefined ? 'open' : 'passthrough');
+  const keySources = [p.AUTH_JWKS_URL, p.AUTH_JWT_PUBLIC_KEY, p.AUTH_JWT_SECRET].filter((v) => v !== undefined).length;
+  let jwt: JwtConfig | undefined;
+  if (authMode === 'jwt') {
+    if (keySources !== 1) {
+      throw new ConfigError(`AUTH_MODE=jwt needs exactly one of AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY, AUTH_JWT_SECRET, got ${keySources}`);
+    }
+    jwt = {
+      key: p.AUTH_JWKS_URL ? { jwksUrl: p.AUTH_JWKS_URL } : p.AUTH_JWT_PUBLIC_KEY ? { publicKeyPem: p.AUTH_JWT_PUBLIC_KEY } : { secret: p.AUTH_JWT_SECRET! },
+      algorithms: p.AUTH_JWT_ALGORITHMS?.split(',').map((a) => a.trim()),
+      issuer: p.AUTH_JWT_ISSUER,
+      audience: p.AUTH_JWT_AUDIENCE,
+      entitiesClaim: p.AUTH_ENTITIES_CLAIM,
+    };
+  } else if (keySources > 0) {
+    throw new ConfigError(`AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY and AUTH_JWT_SECRET need AUTH_MODE=jwt, got AUTH_MODE=${authMode}`);
+  }
+  let cleartaxAuthToken = p.CLEARTAX_AUTH_TOKEN;
+  if (authMode !== 'passthrough' && cleartaxAuthToken === undefined) {
+    if (p.CLEARTAX_BASE_URL !== undefined) throw new ConfigError(`CLEARTAX_AUTH_TOKEN must be set with AUTH_MODE=${authMode}: every caller reads with the server's token`);
+    cleartaxAuthToken = SIMULATOR_DEMO_TOKEN;
+  }
   return {
     port: p.PORT,
     host: p.HOST,
     cleartaxBaseUrl: p.CLEARTAX_BASE_URL,
-    cleartaxAuthToken: p.CLEARTAX_AUTH_TOKEN,
+    cleartaxAuthToken,
+    authMode,
+    jwt,
+    corsOrigins: p.CORS_ORIGINS === undefined ? [] : p.CORS_ORIGINS === '*' ? '*' : p.CORS_ORIGINS.split(',').map((o) => o.trim()),
+    trustProxy: p.TRUST_PROXY,
+    rateLimitPerMinute: p.RATE_LIMIT_PER_MINUTE,
+    maxQueryDepth: p.MAX_QUERY_DEPTH,
+    maxAliases: p.MAX_ALIASES,
+    maxOperationIds: p.MAX_OPERATION_IDS,
     pollIntervalMs: p.POLL_INTERVAL_MS,
     pollMaxIntervalMs: p.POLL_MAX_INTERVAL_MS,
     upstreamTimeoutMs: p.UPSTREAM_TIMEOUT_MS,

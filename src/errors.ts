@@ -61,7 +61,7 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && PASS_THROUGH_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
   // graphql-js errors without a code and without an original error are request
@@ -78,10 +78,14 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
   };
 }
 
-/** The code a thrown value will carry to the client (for logs and metrics). */
+/**
+ * The code a thrown value will carry to the client (for logs and metrics): exactly
+ * what `maskError` gives it, so a client's mistake (a malformed variable, an
+ * unknown field) is logged with its own code, not as an internal error.
+ */
 export function errorCodeOf(error: unknown): string {
-  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  if (original instanceof GatewayError) return original.code;
-  if (original instanceof GraphQLError && typeof original.extensions?.code === 'string') return original.extensions.code;
-  return ErrorCode.INTERNAL_SERVER_ERROR;
+  const formatted: GraphQLFormattedError =
+    error instanceof GraphQLError ? error.toJSON() : { message: error instanceof Error ? error.message : String(error) };
+  const code = maskError(formatted, error).extensions?.code;
+  return typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR;
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { maskError } from '../errors.js';
 import { logOperationErrors } from './error-logging.js';
 import type { OperationPreparer } from './operation.js';
+import type { Admission } from './ws.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
   schema: GraphQLSchema;
@@ -25,6 +26,8 @@ export interface ApolloOptions<TContext extends BaseContext> {
   logger: Logger;
   /** More plugins (the WebSocket server's drain hook). @default [] */
   plugins?: ApolloServerPlugin<TContext>[];
+  /** Checks that need the operation's variables (limits, rate), the same as on WebSocket; errors refuse it. @default none */
+  admit?: (operation: Admission<TContext>) => Promise<readonly GraphQLError[] | undefined>;
 }
 
 /**
@@ -38,6 +41,15 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       return {
+        async didResolveOperation({ operation, document, operationName, request, contextValue }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
+          const refused = await options.admit?.({ document, operationName, variables: request.variables, contextValue });
+          if (refused?.length) throw refused[0];
+        },
         async didEncounterErrors({ errors, operationName, request }) {
           const requestId = request.http?.headers.get('x-request-id');
           logOperationErrors(logger, errors, { transport: 'http', operationName, requestId });
@@ -69,7 +81,7 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
 
 export interface MountOptions<TContext> {
   /** Builds each operation's context from its request. */
-  context: (request: Request) => TContext;
+  context: (request: Request) => TContext | Promise<TContext>;
   /** Largest request body (MAX_BODY_BYTES). @default none: required */
   maxBodyBytes: number;
   logger: Logger;

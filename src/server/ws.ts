@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
@@ -18,8 +18,18 @@ export interface ConnectionScope {
   onClose(close: () => void): () => void;
 }
 
-/** What `accept` answers for a `connection_init`: the connection's own value, or a refusal. */
-export type Acceptance<TConnection> = { connection: TConnection } | { refuse: { code: number; reason: string } };
+/** What `accept` answers for a `connection_init`: the connection's own value (and when it must end), or a refusal. */
+export type Acceptance<TConnection> =
+  | { connection: TConnection; closeAt?: { at: number; code: number; reason: string } }
+  | { refuse: { code: number; reason: string } };
+
+/** Everything an operation's admission may look at, after its document validated. */
+export interface Admission<TContext> {
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  variables: Readonly<Record<string, unknown>> | null | undefined;
+  contextValue: TContext;
+}
 
 export interface WebSocketOptions<TConnection, TContext> {
   httpServer: Server;
@@ -39,8 +49,12 @@ export interface WebSocketOptions<TConnection, TContext> {
   maxMessagesPerSecond?: number;
   /** Called whenever the number of open sockets changes (for a gauge). @default no-op */
   onConnectionCount?: (count: number) => void;
-  /** Decides on a `connection_init` from its `connectionParams`. */
-  accept(connectionParams: Readonly<Record<string, unknown>> | undefined): Acceptance<TConnection>;
+  /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
+  accept(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
+  /** Whether an upgrade may proceed at all (the Origin check); refused ones get 403 before the handshake. @default every upgrade */
+  acceptUpgrade?: (request: IncomingMessage) => boolean;
+  /** Checks that need the operation's variables (limits, rate); errors refuse it. @default none */
+  admit?: (operation: Admission<TContext>) => Promise<readonly GraphQLError[] | undefined>;
   /** Builds one operation's context; `request` is the upgrade request's id and trace context. */
   context(connection: TConnection, scope: ConnectionScope, request: RequestScope): TContext;
 }
@@ -83,7 +97,11 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     path: options.path,
     maxPayload: options.maxPayloadBytes ?? 100 * 1024,
     // Refused before the handshake, so a flood of upgrades costs no socket state.
-    verifyClient: (_info, accept) => (wsServer.clients.size >= maxConnections ? accept(false, 503, 'Too many connections') : accept(true)),
+    verifyClient: (info, accept) => {
+      if (options.acceptUpgrade && !options.acceptUpgrade(info.req)) return accept(false, 403, 'Origin not allowed');
+      if (wsServer.clients.size >= maxConnections) return accept(false, 503, 'Too many connections');
+      accept(true);
+    },
   });
   const connections = new WeakMap<WsContext, Connection<TConnection>>();
   /** Sockets that sent too much: their messages are refused while their close completes. */
@@ -135,23 +153,36 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
   }
 
 
+  /** Registers an accepted connection, or closes a refused one with its own code and reason. */
+  function connect(ctx: WsContext, acceptance: Acceptance<TConnection>): boolean {
+    if ('refuse' in acceptance) {
+      // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
+      (ctx.extra.socket as { close(code: number, reason: string): void }).close(acceptance.refuse.code, acceptance.refuse.reason);
+      return false;
+    }
+    openConnections += 1;
+    const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
+    const connection: Connection<TConnection> = { value: acceptance.connection, scope, closers: new Set(), operations: new Set(), isClosed: false };
+    connections.set(ctx, connection);
+    if (acceptance.closeAt) {
+      const { at, code, reason } = acceptance.closeAt;
+      const socket = ctx.extra.socket as { close(code: number, reason: string): void };
+      const timer = setTimeout(() => socket.close(code, reason), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now())));
+      connection.closers.add(() => clearTimeout(timer));
+    }
+    return true;
+  }
+
   const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown; request: IncomingMessage }>(
     {
       schema: options.schema,
       subscribe: createSharedSubscribe(),
       onConnect(ctx) {
-        const acceptance = options.accept(ctx.connectionParams);
-        if ('refuse' in acceptance) {
-          // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
-          (ctx.extra.socket as { close(code: number, reason: string): void }).close(acceptance.refuse.code, acceptance.refuse.reason);
-          return false;
-        }
-        openConnections += 1;
-        const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
-        connections.set(ctx, { value: acceptance.connection, scope, closers: new Set(), operations: new Set(), isClosed: false });
-        return true;
+        // Synchronous when `accept` is: the acknowledgement then precedes any message read after it.
+        const acceptance = options.accept(ctx.connectionParams, ctx.extra.request);
+        return acceptance instanceof Promise ? acceptance.then((decided) => connect(ctx, decided)) : connect(ctx, acceptance);
       },
-      onSubscribe(ctx, id, payload) {
+      async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
         if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object)) {
           return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
@@ -165,8 +196,11 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         }
         const prepared = prepare.prepare(payload.query);
         if ('errors' in prepared) return prepared.errors;
-        connection.operations.add(id);
         const contextValue = options.context(connection.value, scopeOf(connection), connection.scope);
+        const refused = await options.admit?.({ document: prepared.document, operationName: payload.operationName, variables: payload.variables, contextValue });
+        if (refused?.length) return [...refused];
+        if (connection.isClosed) return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        connection.operations.add(id);
         return {
           schema: options.schema,
           document: prepared.document,

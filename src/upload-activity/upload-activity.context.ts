@@ -1,6 +1,5 @@
-import { BadUserInputError, GatewayError, UnauthenticatedError } from '../errors.js';
 import { ErrorCode, type ActivityKey } from '../domain/index.js';
-import { isHeaderSafeToken, UNSAFE_TOKEN_MESSAGE } from '../token.js';
+import { BadUserInputError, GatewayError } from '../errors.js';
 import { createStatusLoader, type StatusLoader } from './status-loader.js';
 import type { StatusSource } from './status-source.js';
 import type { StatusSubscription } from './status-subscription.js';
@@ -10,20 +9,26 @@ import type { StatusWatcher } from './status-watcher.js';
 export interface UploadActivityContext {
   /** Checks an `activityIds` list against MAX_ACTIVITY_IDS (BAD_USER_INPUT). */
   checkActivityIds(ids: readonly unknown[]): void;
-  /** This operation's DataLoader, created on first use; UNAUTHENTICATED without a token. */
+  /** Before any read: UNAUTHENTICATED without a reader; FORBIDDEN for an entity the reader may not read. */
+  checkEntity(taxableEntityId: string): void;
+  /** This operation's DataLoader, created on first use. */
   statusLoader(): StatusLoader;
-  /** Follows activities for a subscription; UNAUTHENTICATED without a token. */
+  /** Follows activities for a subscription. */
   watchStatus(keys: readonly ActivityKey[]): StatusSubscription;
 }
+
+/** Who reads for this operation, as access decided; never the caller's own credentials. */
+export type Reader =
+  | { readonly callerId: string; readonly upstreamToken: string; mayRead(taxableEntityId: string): boolean }
+  | { readonly denied: GatewayError };
 
 export interface UploadActivityContextOptions {
   source: StatusSource;
   watcher: StatusWatcher;
-  /** The upstream token this operation reads with; undefined answers UNAUTHENTICATED. */
-  token: string | undefined;
+  reader: Reader;
   /** Longest `activityIds` list (MAX_ACTIVITY_IDS). @default none: required */
   maxActivityIds: number;
-  /** How long this operation's reads may wait for upstream, from now (REQUEST_DEADLINE_MS). @default none: required */
+  /** How long this operation's reads may wait for upstream, from its first read (REQUEST_DEADLINE_MS). @default none: required */
   requestDeadlineMs: number;
   /** W3C trace context of the request, forwarded upstream by the reads it starts. @default none */
   traceparent?: string;
@@ -37,12 +42,11 @@ export interface UploadActivityContextOptions {
 }
 
 export function createUploadActivityContext(options: UploadActivityContextOptions): UploadActivityContext {
-  const { source, watcher, token, maxActivityIds, connection, requestDeadlineMs, traceparent } = options;
+  const { source, watcher, reader, maxActivityIds, connection, requestDeadlineMs, traceparent } = options;
   let loader: StatusLoader | undefined;
-  const requireToken = () => {
-    if (token === undefined) throw new UnauthenticatedError();
-    if (!isHeaderSafeToken(token)) throw new UnauthenticatedError(UNSAFE_TOKEN_MESSAGE);
-    return token;
+  const requireReader = () => {
+    if ('denied' in reader) throw reader.denied;
+    return reader;
   };
   return {
     checkActivityIds(ids) {
@@ -50,17 +54,24 @@ export function createUploadActivityContext(options: UploadActivityContextOption
         throw new BadUserInputError(`activityIds may list at most ${maxActivityIds} ids, got ${ids.length}`);
       }
     },
+    checkEntity(taxableEntityId) {
+      if (!requireReader().mayRead(taxableEntityId)) {
+        throw new GatewayError(ErrorCode.FORBIDDEN, 'This caller may not read activities of this taxable entity');
+      }
+    },
     statusLoader() {
-      // The deadline runs from the operation's start; it limits this operation's waiting only.
-      loader ??= createStatusLoader(source, requireToken(), {
+      const { upstreamToken, callerId } = requireReader();
+      // The deadline runs from the operation's first read; it limits this operation's waiting only.
+      loader ??= createStatusLoader(source, upstreamToken, {
         signal: AbortSignal.timeout(requestDeadlineMs),
+        callerId,
         ...(traceparent ? { traceparent } : {}),
       });
       return loader;
     },
     watchStatus(keys) {
       if (!connection) throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql');
-      const subscription = watcher.watch(requireToken(), keys);
+      const subscription = watcher.watch(requireReader().upstreamToken, keys);
       // A socket that closes ends the subscription, even one still starting.
       const unregister = connection.onClose(() => subscription.close());
       void subscription.closed.then(unregister);

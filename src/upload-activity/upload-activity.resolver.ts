@@ -30,6 +30,7 @@ export class UploadActivityResolver {
     @Args(() => UploadActivityArgs) { taxableEntityId, activityId }: UploadActivityArgs,
     @Ctx() context: UploadActivityContext,
   ): Promise<UploadActivity> {
+    context.checkEntity(taxableEntityId);
     const snapshot = await context.statusLoader().load(activityKey(taxableEntityId, activityId));
     return toUploadActivity(snapshot);
   }
@@ -44,6 +45,7 @@ export class UploadActivityResolver {
     @Ctx() context: UploadActivityContext,
   ): Promise<(UploadActivity | Error)[]> {
     context.checkActivityIds(activityIds);
+    context.checkEntity(taxableEntityId);
     const results = await context.statusLoader().loadMany(activityIds.map((id) => activityKey(taxableEntityId, id)));
     // graphql-js turns an Error list item into null plus an error at that index.
     return results.map((result) => (result instanceof Error ? result : toUploadActivity(result)));
@@ -53,8 +55,10 @@ export class UploadActivityResolver {
     description:
       'The current state, then one event per change of status, errorMessage or queuedCount; completes after a terminal status. ' +
       'NOT_FOUND, UNAUTHENTICATED and FORBIDDEN arrive as an error, then the subscription completes.',
-    subscribe: ({ args, context }: SubscribeData<UploadActivityArgs>) =>
-      context.watchStatus([activityKey(args.taxableEntityId, args.activityId)]),
+    subscribe: ({ args, context }: SubscribeData<UploadActivityArgs>) => {
+      context.checkEntity(args.taxableEntityId);
+      return context.watchStatus([activityKey(args.taxableEntityId, args.activityId)]);
+    },
   })
   uploadActivityStatusChanged(
     @Root() event: StatusEvent,
@@ -69,6 +73,7 @@ export class UploadActivityResolver {
       '(or has failed with an error).',
     subscribe: ({ args, context }: SubscribeData<UploadActivitiesArgs>) => {
       context.checkActivityIds(args.activityIds);
+      context.checkEntity(args.taxableEntityId);
       return context.watchStatus(args.activityIds.map((id: string) => activityKey(args.taxableEntityId, id)));
     },
   })

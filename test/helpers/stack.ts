@@ -54,6 +54,8 @@ export async function startStack(
     LOG_LEVEL: 'silent',
     UPSTREAM_RETRY_BASE_MS: '1',
     UPSTREAM_TIMEOUT_MS: '1000',
+    // Most suites are about a caller's own ClearTax token; the access suite sets each mode itself.
+    AUTH_MODE: 'passthrough',
     ...env,
   });
   const logs: LogLine[] = [];

@@ -71,15 +71,13 @@ describe('Query.uploadActivity over HTTP against the simulator', () => {
     expect(simulator.stats.requests).toBe(0);
   });
 
-  it('uses the server fallback token when the client sends none', async () => {
-    const { simulator, query } = await startStack({ CLEARTAX_AUTH_TOKEN: 'server-token' });
+  it("never lends the server's token in passthrough mode, and warns at start-up that it is ignored", async () => {
+    const { simulator, query, logs } = await startStack({ CLEARTAX_AUTH_TOKEN: 'server-token', LOG_LEVEL: 'warn' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED' });
-    simulator.setTokenStatus(TOKEN, 403);
     const result = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: null });
-    expect(result.data!.uploadActivity!.status).toBe('UPLOADED');
-    // A client token still wins over the fallback.
-    const own = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
-    expect(own.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(simulator.stats.requests).toBe(0);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining('CLEARTAX_AUTH_TOKEN is ignored with AUTH_MODE=passthrough') }));
   });
 
   it('maps upstream 401 to UNAUTHENTICATED and 403 to FORBIDDEN, never echoing the token', async () => {

@@ -7,7 +7,9 @@ describe('loadConfig', () => {
       port: 4000,
       host: '127.0.0.1',
       cleartaxBaseUrl: undefined,
-      cleartaxAuthToken: undefined,
+      // The embedded simulator and no AUTH_MODE: open, with the simulator's demo token.
+      authMode: 'open',
+      cleartaxAuthToken: 'simulator-demo-token',
       pollIntervalMs: 2000,
       pollMaxIntervalMs: 30000,
       upstreamTimeoutMs: 5000,

@@ -1,0 +1,60 @@
+import cors from 'cors';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+
+/** Headers a browser app may send, per the contract's "Browser access". */
+const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-cleartax-auth-token', 'apollo-require-preflight', 'x-apollo-operation-name'];
+
+export interface BrowserAccessOptions {
+  /** CORS_ORIGINS: origins allowed from another origin, or '*'. @default none: required ([] = same-origin only) */
+  origins: readonly string[] | '*';
+  /** TRUST_PROXY: the own origin may come from X-Forwarded-Host. @default false */
+  trustProxy: boolean;
+  /** How long a browser may cache a preflight. @default 600 */
+  maxAgeSeconds?: number;
+}
+
+/** Whether `origin` is listed in CORS_ORIGINS. */
+export function isListedOrigin(origin: string, origins: readonly string[] | '*'): boolean {
+  return origins === '*' || origins.includes(origin);
+}
+
+/**
+ * CORS for /graphql with the `cors` package. An origin that is not listed gets no
+ * CORS header at all: `cors` given a list still answers an unlisted origin's
+ * preflight with Allow-Methods and Allow-Headers, so it only runs for listed ones.
+ */
+export function corsFor(options: BrowserAccessOptions): RequestHandler {
+  const handler = cors({
+    origin: true,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ALLOWED_HEADERS,
+    maxAge: options.maxAgeSeconds ?? 600,
+    optionsSuccessStatus: 204,
+  });
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (typeof origin === 'string' && isListedOrigin(origin, options.origins)) handler(req, res, next);
+    else next();
+  };
+}
+
+/**
+ * The WebSocket upgrade check: no Origin (not a browser) or the gateway's own origin
+ * (the Origin's host is the request's Host, or X-Forwarded-Host behind a trusted
+ * proxy) or a listed one. Anything else is refused with 403 before the handshake.
+ */
+export function isAllowedUpgradeOrigin(request: IncomingMessage, options: BrowserAccessOptions): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (isListedOrigin(origin, options.origins)) return true;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  const forwarded = request.headers['x-forwarded-host'];
+  const ownHost = (options.trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.headers.host;
+  return host !== '' && host === ownHost;
+}

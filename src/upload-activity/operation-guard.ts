@@ -1,0 +1,104 @@
+import {
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import { ErrorCode } from '../domain/index.js';
+
+export interface OperationGuardOptions {
+  schema: GraphQLSchema;
+  /** Longest `activityIds` list (MAX_ACTIVITY_IDS). @default none: required */
+  maxActivityIds: number;
+  /** Activity ids in one operation over all fields and aliases (MAX_OPERATION_IDS). @default none: required */
+  maxOperationIds: number;
+  /** Takes one point per activity id from the caller's allowance (RATE_LIMIT_PER_MINUTE). */
+  rateLimit: { consume(callerId: string, points: number): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> };
+}
+
+export interface GuardedOperation {
+  document: DocumentNode;
+  operationName?: string | null | undefined;
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+  /** The caller to charge, or undefined for one without credentials (it can read nothing anyway). */
+  callerId: string | undefined;
+}
+
+/**
+ * The checks that need variables, run once they are coerced and before any read,
+ * the same for HTTP and WebSocket: ids per `activityIds` list, ids per operation
+ * over every root field and alias, and the caller's rate limit in activity reads.
+ * Answers the errors to refuse the operation with (none: go on). Variables that do
+ * not coerce are left to execution, which reports them as usual.
+ */
+export function createOperationGuard(options: OperationGuardOptions) {
+  const { schema, maxActivityIds, maxOperationIds, rateLimit } = options;
+
+  function idsAsked(operation: GuardedOperation): number | GraphQLError {
+    const definition = getOperationAST(operation.document, operation.operationName ?? undefined);
+    if (!definition) return 0;
+    const root = definition.operation === 'subscription' ? schema.getSubscriptionType() : definition.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+    if (!root) return 0;
+    const coerced = getVariableValues(schema, definition.variableDefinitions ?? [], { ...(operation.variables ?? {}) });
+    if (coerced.errors) return 0;
+    const fragments = new Map(operation.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+    const fields: FieldNode[] = [];
+    const seen = new Set<string>();
+    const collect = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) fields.push(selection);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
+        else if (!seen.has(selection.name.value)) {
+          seen.add(selection.name.value);
+          const fragment = fragments.get(selection.name.value);
+          if (fragment) collect(fragment.selectionSet);
+        }
+      }
+    };
+    collect(definition.selectionSet);
+    let total = 0;
+    for (const field of fields) {
+      const fieldDef = root.getFields()[field.name.value];
+      if (!fieldDef || !fieldDef.args.some((a) => a.name === 'activityId' || a.name === 'activityIds')) continue;
+      let args: Record<string, unknown>;
+      try {
+        args = getArgumentValues(fieldDef, field, coerced.coerced);
+      } catch {
+        continue; // execution reports the bad argument
+      }
+      if (Array.isArray(args.activityIds)) {
+        if (args.activityIds.length > maxActivityIds) return badInput(`activityIds may list at most ${maxActivityIds} ids, got ${args.activityIds.length}`);
+        total += args.activityIds.length;
+      }
+      if (typeof args.activityId === 'string') total += 1;
+    }
+    if (total > maxOperationIds) return badInput(`An operation may ask for at most ${maxOperationIds} activity ids over all its fields, got ${total}`);
+    return total;
+  }
+
+  return async function admit(operation: GuardedOperation): Promise<GraphQLError[] | undefined> {
+    const ids = idsAsked(operation);
+    if (ids instanceof GraphQLError) return [ids];
+    if (operation.callerId === undefined || ids === 0) return undefined;
+    const decision = await rateLimit.consume(operation.callerId, ids);
+    if (decision.ok) return undefined;
+    return [
+      new GraphQLError(`Rate limit reached: try again in ${decision.retryAfterSeconds} s`, {
+        extensions: {
+          code: ErrorCode.RATE_LIMITED,
+          retryAfterSeconds: decision.retryAfterSeconds,
+          http: { status: 429, headers: new Map([['retry-after', String(decision.retryAfterSeconds)]]) },
+        },
+      }),
+    ];
+  };
+}
+
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+}
