@@ -47,8 +47,8 @@ export interface App {
   readonly documentCache: { documents: number; bytes: number };
 }
 
-/** The context of every GraphQL operation. */
-type OperationContext = UploadActivityContext;
+/** The context of every GraphQL operation: the feature's, and whom to charge for it. */
+type OperationContext = UploadActivityContext & { callerId: string | undefined };
 
 /**
  * The composition root: the only place that builds collaborators and wires them.
@@ -93,7 +93,6 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
   const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute });
   const readerOf = (access: AccessResult): Reader =>
     'denied' in access ? access : { callerId: access.caller.id, upstreamToken: access.caller.upstreamToken, mayRead: (entity) => access.caller.mayRead(entity) };
-  const callerIds = new WeakMap<object, string>();
   const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext => {
     const context = createUploadActivityContext({
       source,
@@ -104,8 +103,8 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
       ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       ...(connection ? { connection } : {}),
     });
-    if ('caller' in access) callerIds.set(context, access.caller.id);
-    return context;
+    // A property, not a WeakMap entry: Apollo hands plugins a clone of the context.
+    return Object.assign(context, { callerId: 'caller' in access ? access.caller.id : undefined });
   };
 
   const httpServer: Server = createServer();
@@ -135,7 +134,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     });
     const guard = createOperationGuard({ schema, maxActivityIds: config.maxActivityIds, maxOperationIds: config.maxOperationIds, rateLimit });
     const admit = (operation: Admission<OperationContext>) =>
-      guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId: callerIds.get(operation.contextValue) });
+      guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId: operation.contextValue.callerId });
     const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy };
     const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
     documentCache = () => prepare.cache;

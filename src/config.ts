@@ -104,6 +104,8 @@ export interface JwtConfig {
   audience: string | undefined;
   /** AUTH_ENTITIES_CLAIM: the claim listing the taxable entity ids a caller may read, or "*". @default 'taxable_entity_ids' */
   entitiesClaim: string;
+  /** AUTH_JWKS_COOLDOWN_MS: least time between JWKS refetches for an unknown `kid`. @default 2000 */
+  jwksCooldownMs: number;
 }
 
 export class ConfigError extends Error {
@@ -157,6 +159,7 @@ const variables = {
   AUTH_JWT_ISSUER: [nonEmpty, undefined],
   AUTH_JWT_AUDIENCE: [nonEmpty, undefined],
   AUTH_ENTITIES_CLAIM: [nonEmpty, 'taxable_entity_ids'],
+  AUTH_JWKS_COOLDOWN_MS: [int(0), '2000'],
   CORS_ORIGINS: [z.string().trim().refine((v) => v === '*' || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), { message: 'must be * or comma-separated origins like https://app.example.com' }), undefined],
   TRUST_PROXY: [bool, 'false'],
   RATE_LIMIT_PER_MINUTE: [int(0), '1200'],
@@ -244,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       issuer: p.AUTH_JWT_ISSUER,
       audience: p.AUTH_JWT_AUDIENCE,
       entitiesClaim: p.AUTH_ENTITIES_CLAIM,
+      jwksCooldownMs: p.AUTH_JWKS_COOLDOWN_MS,
     };
   } else if (keySources > 0) {
     throw new ConfigError(`AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY and AUTH_JWT_SECRET need AUTH_MODE=jwt, got AUTH_MODE=${authMode}`);

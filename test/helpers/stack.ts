@@ -20,7 +20,7 @@ export interface Stack {
   query<TData, TVars>(
     document: TypedDocumentNode<TData, TVars>,
     variables: TVars,
-    options?: { token?: string | null },
+    options?: { token?: string | null; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<TData>>;
   /** POSTs a raw query string. */
   raw(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: GraphQLResponse<unknown> }>;
@@ -85,7 +85,7 @@ export async function startStack(
       const token = options.token === undefined ? TOKEN : options.token;
       const { json } = await raw(
         { query: print(document), variables },
-        token === null ? {} : { 'X-Cleartax-Auth-Token': token },
+        { ...(token === null ? {} : { 'X-Cleartax-Auth-Token': token }), ...options.headers },
       );
       return json as GraphQLResponse<never>;
     },
