@@ -8,7 +8,16 @@ export { SEED_ENTITY_ID as ENTITY } from '../src/simulator/server.js';
 
 /** Simulator plus gateway on 127.0.0.1 free ports, in this process, started as `npm start` does. */
 export async function startGateway(env: Record<string, string>, simulatorOptions: Partial<SimulatorOptions> = {}) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    // Clients send their own token (passthrough). All of them are one caller, so the rate
+    // limit is set out of reach: it is still consulted on every operation, and so measured.
+    AUTH_MODE: 'passthrough',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    ...env,
+  });
   const gateway = await startStack(config, { logger: createLogger('silent'), simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions } });
   return { app: gateway.app, simulator: gateway.simulator!, config, stop: () => gateway.stop() };
 }
