@@ -32,17 +32,19 @@ describe('AUTH_MODE=jwt over HTTP', () => {
     expect(allowed.data!.uploadActivity!.status).toBe('UPLOADED');
   });
 
+  /** Valid for the configuration below in every respect but the one a case breaks. */
+  const valid = (extra: Record<string, unknown> = {}) => claims({ iss: 'https://idp.example', aud: 'gateway', ...extra });
   it.each([
     ['no JWT at all', async () => undefined],
     ['garbage', async () => 'not.a.jwt'],
-    ['a wrong key', async () => sign(claims(), new TextEncoder().encode('another-secret-that-is-also-long-enough!!'), 'HS256')],
-    ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims(), exp: now() + 3600 })).toString('base64url')}.`],
-    ['an expired one (beyond the 30 s tolerance)', async () => sign(claims({ exp: now() - 60 }), hsKey(), 'HS256')],
-    ['one not yet valid (nbf beyond the tolerance)', async () => sign(claims({ nbf: now() + 120 }), hsKey(), 'HS256')],
-    ['a wrong issuer', async () => sign(claims({ iss: 'https://evil.example' }), hsKey(), 'HS256')],
-    ['a wrong audience', async () => sign(claims({ iss: 'https://idp.example', aud: 'someone-else' }), hsKey(), 'HS256')],
-    ['no exp', async () => sign(claims(), hsKey(), 'HS256', undefined, { omitExp: true })],
-    ['no entities claim', async () => sign({ sub: 'user-1' }, hsKey(), 'HS256')],
+    ['a wrong key', async () => sign(valid(), new TextEncoder().encode('another-secret-that-is-also-long-enough!!'), 'HS256')],
+    ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...valid(), exp: now() + 3600 })).toString('base64url')}.`],
+    ['an expired one (beyond the 30 s tolerance)', async () => sign(valid({ exp: now() - 60 }), hsKey(), 'HS256')],
+    ['one not yet valid (nbf beyond the tolerance)', async () => sign(valid({ nbf: now() + 120 }), hsKey(), 'HS256')],
+    ['a wrong issuer', async () => sign(valid({ iss: 'https://evil.example' }), hsKey(), 'HS256')],
+    ['a wrong audience', async () => sign(valid({ aud: 'someone-else' }), hsKey(), 'HS256')],
+    ['no exp', async () => sign(valid(), hsKey(), 'HS256', undefined, { omitExp: true })],
+    ['no entities claim', async () => sign({ sub: 'user-1', iss: 'https://idp.example', aud: 'gateway' }, hsKey(), 'HS256')],
   ])('rejects %s with UNAUTHENTICATED and no upstream call', async (_name, make) => {
     const { simulator, query } = await startStack(jwtEnv({ AUTH_JWT_ISSUER: 'https://idp.example', AUTH_JWT_AUDIENCE: 'gateway' }));
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
@@ -51,8 +53,7 @@ describe('AUTH_MODE=jwt over HTTP', () => {
     expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     expect(simulator.stats.requests).toBe(0);
     // And the right JWT for this configuration passes.
-    const good = await sign(claims({ iss: 'https://idp.example', aud: 'gateway' }), hsKey(), 'HS256');
-    const ok = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: null, headers: { authorization: `Bearer ${good}` } });
+    const ok = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: null, headers: { authorization: `Bearer ${await sign(valid(), hsKey(), 'HS256')}` } });
     expect(ok.errors).toBeUndefined();
   });
 
