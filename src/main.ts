@@ -53,8 +53,8 @@ async function main(): Promise<void> {
   if (simulator) {
     lines.push('  Seeded activities (taxableEntityId activityId status):');
     for (const a of simulator.activities()) lines.push(`    ${a.taxableEntityId} ${a.activityId} ${a.status}`);
-    if (!config.cleartaxAuthToken) lines.push('  Send any non-empty X-Cleartax-Auth-Token header; the simulator accepts it.');
   }
+  lines.push(`  Access:    AUTH_MODE=${config.authMode}${config.authMode === 'open' ? ' (no credentials needed; every caller reads with the server token)' : ''}`);
   console.log(lines.join('\n') + '\n');
 }
 
