@@ -88,6 +88,7 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     pubSub,
     intervalMs: config.pollIntervalMs,
     maxIntervalMs: config.pollMaxIntervalMs,
+    staleAfterMs: config.staleAfterMs,
     logger: logger.child({ component: 'status-watcher' }),
   });
   const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute });

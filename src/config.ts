@@ -32,6 +32,10 @@ export interface Config {
   maxOperationIds: number;
   /** POLL_INTERVAL_MS: subscription poll interval right after a change. @default 2000 */
   pollIntervalMs: number;
+  /** STALE_AFTER_MS: failed polling time before a subscription event says isStale: true. @default 30000 */
+  staleAfterMs: number;
+  /** WEB_APP_ENABLED: serve the live status board at /. @default true */
+  webAppEnabled: boolean;
   /** POLL_MAX_INTERVAL_MS: ceiling of the adaptive interval, of error backoff and of any Retry-After wait. @default 30000 */
   pollMaxIntervalMs: number;
   /** UPSTREAM_TIMEOUT_MS: per upstream attempt, headers and body. @default 5000 */
@@ -168,6 +172,8 @@ const variables = {
   MAX_OPERATION_IDS: [int(1, 100_000), '200'],
   POLL_INTERVAL_MS: [int(1), '2000'],
   POLL_MAX_INTERVAL_MS: [int(1), '30000'],
+  STALE_AFTER_MS: [int(1), '30000'],
+  WEB_APP_ENABLED: [bool, 'true'],
   UPSTREAM_TIMEOUT_MS: [int(1), '5000'],
   UPSTREAM_MAX_CONCURRENCY: [int(1, 10_000), '32'],
   UPSTREAM_RETRIES: [int(0, 10), '2'],
@@ -272,6 +278,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxOperationIds: p.MAX_OPERATION_IDS,
     pollIntervalMs: p.POLL_INTERVAL_MS,
     pollMaxIntervalMs: p.POLL_MAX_INTERVAL_MS,
+    staleAfterMs: p.STALE_AFTER_MS,
+    webAppEnabled: p.WEB_APP_ENABLED,
     upstreamTimeoutMs: p.UPSTREAM_TIMEOUT_MS,
     upstreamMaxConcurrency: p.UPSTREAM_MAX_CONCURRENCY,
     upstreamRetries: p.UPSTREAM_RETRIES,

@@ -1,4 +1,4 @@
-import { isFinalEvent, statusChanged, type StatusEvent } from '../domain/index.js';
+import { eventChanged, isFinalEvent, type StatusEvent } from '../domain/index.js';
 
 /**
  * One GraphQL subscription's view of one or more watched keys: an async iterator
@@ -59,7 +59,7 @@ export function createStatusSubscription(watchKeys: readonly string[], release: 
     if (isClosed || !open.has(watchKey)) return;
     if (event.type === 'snapshot') {
       const seen = delivered.get(watchKey);
-      if (seen && !statusChanged(seen.snapshot, event.snapshot)) {
+      if (seen && !eventChanged(seen, event)) {
         // Back to what the consumer already has: an undelivered in-between state is moot.
         if (pending.get(watchKey)?.type === 'snapshot') pending.delete(watchKey);
         return;

@@ -35,6 +35,8 @@ export interface StatusWatcherOptions {
   maxIntervalMs: number;
   /** How much the interval grows per unchanged poll. @default 1.5 */
   growthFactor?: number;
+  /** Failed polling time after which subscribers get the last state with isStale: true (STALE_AFTER_MS). @default 30000 */
+  staleAfterMs?: number;
   logger: Logger;
 }
 
@@ -62,6 +64,10 @@ interface WatchedKey {
   shouldPublishNext: boolean;
   /** A final event went out: no more polls; the key goes once its feed delivers that event. */
   isFinished: boolean;
+  /** When polls started failing (since the last good one), if they are failing. */
+  failingSince: number | undefined;
+  /** Subscribers were told the state is stale; the next good poll tells them it is not. */
+  isStale: boolean;
   /** This key's PubSub feed, fanned out to local subscribers. */
   feed: AsyncIterator<StatusEvent>;
 }
@@ -76,6 +82,7 @@ interface WatchedKey {
  */
 export function createStatusWatcher(options: StatusWatcherOptions): StatusWatcher {
   const { source, pubSub, intervalMs, logger } = options;
+  const staleAfterMs = options.staleAfterMs ?? 30_000;
   const lease = options.lease ?? createLocalPollLease();
   const store = options.store ?? createLocalSnapshotStore();
   const watched = new Map<string, WatchedKey>();
@@ -108,6 +115,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
         last: undefined,
         shouldPublishNext: false,
         isFinished: false,
+        failingSince: undefined,
+        isStale: false,
         feed: pubSub.subscribe(STATUS_TOPIC, id)[Symbol.asyncIterator](),
       };
       watched.set(id, entry);
@@ -115,8 +124,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       scheduler.add(id);
       return; // due now: its first read is published
     }
-    if (isFresh(entry.last) || (entry.isFinished && entry.last)) {
-      subscription.offer(id, { type: 'snapshot', snapshot: entry.last });
+    if (entry.last && (isFresh(entry.last) || entry.isFinished || entry.isStale)) {
+      subscription.offer(id, { type: 'snapshot', snapshot: entry.last, isStale: entry.isStale });
       return;
     }
     const current = entry;
@@ -209,11 +218,14 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
   function onSnapshot(entry: WatchedKey, snapshot: StatusSnapshot): PollOutcome {
     if (watched.get(entry.id) !== entry) return { type: 'unchanged' };
     const isChange = statusChanged(entry.last, snapshot);
+    const wasStale = entry.isStale;
+    entry.failingSince = undefined;
+    entry.isStale = false;
     remember(entry, snapshot);
     void store.set(entry.id, snapshot);
-    if (isChange || entry.shouldPublishNext || isTerminalStatus(snapshot.rawStatus)) {
+    if (isChange || wasStale || entry.shouldPublishNext || isTerminalStatus(snapshot.rawStatus)) {
       entry.shouldPublishNext = false;
-      publish(entry, { type: 'snapshot', snapshot });
+      publish(entry, { type: 'snapshot', snapshot, isStale: false });
     }
     return { type: isChange ? 'changed' : 'unchanged' };
   }
@@ -230,7 +242,14 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       });
       return { type: 'failed' };
     }
-    // Transient (5xx, timeout, 429, unreadable body): keep the subscription open, back off.
+    // Transient (5xx, timeout, 429, unreadable body): keep the subscription open, back off;
+    // once polls have failed for staleAfterMs, say so with the last known state.
+    const now = Date.now();
+    entry.failingSince ??= now;
+    if (!entry.isStale && entry.last && now - entry.failingSince >= staleAfterMs) {
+      entry.isStale = true;
+      publish(entry, { type: 'snapshot', snapshot: entry.last, isStale: true });
+    }
     const retryAfterMs = error instanceof UpstreamError ? error.retryAfterMs : undefined;
     // Outages are logged once, as a state change, by the client's outage log.
     logger.debug({ code, activityId: entry.key.activityId }, 'poll failed, backing off');

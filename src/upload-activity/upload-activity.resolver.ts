@@ -9,7 +9,7 @@ import { UploadActivity, toUploadActivity } from './upload-activity.type.js';
 /** A watcher event as the subscription field's value, or its error. */
 function toSubscriptionValue(event: StatusEvent): UploadActivity {
   if (event.type === 'error') throw new GatewayError(event.code, event.message, event.upstream);
-  return toUploadActivity(event.snapshot);
+  return toUploadActivity(event.snapshot, event.isStale ?? false);
 }
 
 type SubscribeData<TArgs> = SubscribeResolverData<unknown, TArgs, UploadActivityContext>;

@@ -34,10 +34,16 @@ export class UploadActivity {
 
   @Field(() => DateTimeISOResolver, { description: 'When the gateway read this from upstream.' })
   fetchedAt!: Date;
+
+  @Field(() => Boolean, {
+    description:
+      'True only in a subscription event sent because polling this activity has failed for STALE_AFTER_MS; the state is the last known one.',
+  })
+  isStale!: boolean;
 }
 
 /** The API type of a snapshot. Its ids are already normalised (see `activityKey`). */
-export function toUploadActivity(snapshot: StatusSnapshot): UploadActivity {
+export function toUploadActivity(snapshot: StatusSnapshot, isStale = false): UploadActivity {
   return Object.assign(new UploadActivity(), {
     id: globalActivityId(snapshot),
     activityId: snapshot.activityId,
@@ -48,5 +54,6 @@ export function toUploadActivity(snapshot: StatusSnapshot): UploadActivity {
     queuedCount: snapshot.queuedCount,
     isTerminal: isTerminalStatus(snapshot.rawStatus),
     fetchedAt: new Date(snapshot.fetchedAt),
+    isStale,
   });
 }

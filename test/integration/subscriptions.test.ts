@@ -182,6 +182,23 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     expect(outageMs).toBeGreaterThan(FAILED_POLLS * interval * 4);
   });
 
+  it('says isStale: true with the last known state once polls have failed for STALE_AFTER_MS, and false with the next good poll', async () => {
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '20', STALE_AFTER_MS: '60' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => sub.events.length).toBe(1);
+    simulator.addFault({ status: 503, times: Infinity });
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
+    // A newcomer during the outage hears the same: last known state, stale.
+    const late = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => late.events.length).toBe(1);
+    simulator.clearFaults();
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(3);
+    const seen = (e: (typeof sub.events)[number]) => `${e.data!.uploadActivityStatusChanged.queuedCount}:${e.data!.uploadActivityStatusChanged.isStale}`;
+    expect(sub.events.map(seen)).toEqual(['4:false', '4:true', '4:false']);
+    await expect.poll(() => late.events.map(seen)).toEqual(['4:true', '4:false']);
+  });
+
   it('honours Retry-After from a 429, clamped to POLL_MAX_INTERVAL_MS, before polling again', async () => {
     const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '300' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
