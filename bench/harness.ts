@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { startGateway as startStack } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import type { SimulatorOptions } from '../src/simulator/server.js';
+import { mulberry32, type SimulatorOptions } from '../src/simulator/server.js';
 
 export { SEED_ENTITY_ID as ENTITY } from '../src/simulator/server.js';
 
@@ -16,6 +16,7 @@ export async function startGateway(env: Record<string, string>, simulatorOptions
     // limit is set out of reach: it is still consulted on every operation, and so measured.
     AUTH_MODE: 'passthrough',
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    SIMULATOR_PORT: '0',
     ...env,
   });
   const gateway = await startStack(config, { logger: createLogger('silent'), simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions } });
@@ -49,13 +50,4 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** A small deterministic PRNG (mulberry32) so runs are comparable. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = mulberry32;

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Logger } from 'pino';
@@ -14,7 +17,7 @@ import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';
 import { createOperationPreparer } from './server/operation.js';
 import { createWebSocketEndpoint, type Acceptance, type Admission, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from './simulator/server.js';
+import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
 import { createAccess } from './access/create-access.js';
 import type { AccessResult } from './access/caller.js';
 import { createRateLimit } from './access/rate-limit.js';
@@ -54,8 +57,17 @@ type OperationContext = UploadActivityContext & { callerId: string | undefined }
  * The composition root: the only place that builds collaborators and wires them.
  * Everything is created per app, so tests can run several side by side.
  */
-export function createApp(config: AppConfig, deps: { logger: Logger }): App {
+export interface AppDependencies {
+  logger: Logger;
+  /** The built web app served at / (WEB_APP_ENABLED). @default web/dist of this checkout */
+  webAppDir?: string;
+  /** The demo activities to show on the board (embedded simulator only). @default none */
+  demo?: () => { taxableEntityId: string; activityIds: string[] };
+}
+
+export function createApp(config: AppConfig, deps: AppDependencies): App {
   const { logger } = deps;
+  const webAppDir = deps.webAppDir ?? fileURLToPath(new URL('../web/dist/', import.meta.url));
   if (config.redisUrl) {
     logger.warn('REDIS_URL is set, but multi-instance mode is not implemented yet: PubSub and pollers stay in-process');
   }
@@ -185,6 +197,14 @@ export function createApp(config: AppConfig, deps: { logger: Logger }): App {
     app.use('/graphql', corsFor(browser));
     app.use(createHealthRouter({ checks: [{ name: 'upstream', check: () => client.ping() }], isUnavailable: () => isStopping }));
     if (config.metricsPort === undefined) app.use(createMetricsRouter(metrics.registry));
+    // What the board needs before its first query: the access mode, and the demo ids with the simulator.
+    app.get('/app-config.json', (_req, res) => {
+      res.json({ authMode: config.authMode, ...(deps.demo ? { demo: deps.demo() } : {}) });
+    });
+    if (config.webAppEnabled) {
+      if (existsSync(`${webAppDir}/index.html`)) app.use(express.static(webAppDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
+      else logger.warn({ webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build:web');
+    }
     mountGraphQL(app, apollo, {
       context: async (request) => operationContext(await access.fromRequest(presented(request)), scopeOfRequest(request)),
       maxBodyBytes: config.maxBodyBytes,
@@ -282,11 +302,27 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
   let upstreamUrl = config.cleartaxBaseUrl;
   if (upstreamUrl === undefined) {
     // Loopback whatever HOST is: its control routes are unauthenticated.
-    simulator = createSimulator({ host: '127.0.0.1', port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true, ...options.simulator });
+    simulator = createSimulator({
+      host: '127.0.0.1',
+      port: config.simulatorPort,
+      stepMs: config.simulatorStepMs,
+      shouldSeed: true,
+      demoEverySteps: 2,
+      ...options.simulator,
+    });
     upstreamUrl = await simulator.start();
     options.logger.warn({ upstream: upstreamUrl }, 'CLEARTAX_BASE_URL is unset: serving SIMULATED data from the embedded simulator');
   }
-  const app = createApp({ ...config, cleartaxBaseUrl: upstreamUrl }, { logger: options.logger });
+  const sim = simulator;
+  const app = createApp(
+    { ...config, cleartaxBaseUrl: upstreamUrl },
+    {
+      logger: options.logger,
+      ...(sim
+        ? { demo: () => ({ taxableEntityId: SEED_ENTITY_ID, activityIds: sim.demoActivities().map((a) => a.activityId) }) }
+        : {}),
+    },
+  );
   try {
     await app.start();
   } catch (error) {
@@ -303,4 +339,9 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
       return stopping;
     },
   };
+}
+
+/** index.html must not be cached (it names the hashed bundles); the bundles may. */
+function noCacheForHtml(res: ServerResponse, path: string): void {
+  if (path.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
 }

@@ -88,7 +88,7 @@ export interface Config {
   metricsHost: string;
   /** SIMULATOR_STEP_MS: lifecycle clock step of the embedded simulator. @default 3000 */
   simulatorStepMs: number;
-  /** SIMULATOR_PORT: port of the embedded simulator (0 = any free port). @default 0 */
+  /** SIMULATOR_PORT: port of the embedded simulator, stable across restarts (0 = any free port). @default 41234 */
   simulatorPort: number;
 }
 
@@ -199,7 +199,7 @@ const variables = {
   METRICS_PORT: [int(0, 65535), undefined],
   METRICS_HOST: [nonEmpty, '127.0.0.1'],
   SIMULATOR_STEP_MS: [int(1), '3000'],
-  SIMULATOR_PORT: [int(0, 65535), '0'],
+  SIMULATOR_PORT: [int(0, 65535), '41234'],
 } as const satisfies Record<string, readonly [z.ZodType, string | undefined]>;
 
 /** Never echoed back, even in a start-up error. */

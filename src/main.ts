@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const url = app.url;
   const lines = [
     '',
+    ...(config.webAppEnabled ? [`  Board:     ${url.replace(/\/graphql$/, '/')}  (the live status board: open in a browser)`] : []),
     `  GraphQL:   ${url}  (POST/GET; WebSocket ${url.replace(/^http/, 'ws')})`,
     `  Sandbox:   ${config.sandboxEnabled ? `${url}  (open in a browser)` : 'disabled (SANDBOX_ENABLED=false)'}`,
     `  Health:    ${url.replace(/\/graphql$/, '/healthz')}  ${url.replace(/\/graphql$/, '/readyz')}`,

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { activityKey, activityKeyId } from '../domain/index.js';
 import { listen } from '../server/listen.js';
@@ -65,6 +64,15 @@ export interface SimulatorOptions {
   delayMs?: number;
   /** Create a handful of demo activities at start. @default false */
   shouldSeed?: boolean;
+  /**
+   * Keep something moving for demos: every `demoEverySteps` clock steps, start a new
+   * demo upload (every third ends ABORTED) while fewer than 4 are moving. Ids come
+   * from a fixed seed, so the same run of ids follows every restart. 0 = off.
+   * @default 0
+   */
+  demoEverySteps?: number;
+  /** Seed of the ids the simulator makes (seeded and demo activities). @default 20261129 */
+  idSeed?: number;
 }
 
 export interface Simulator {
@@ -79,6 +87,8 @@ export interface Simulator {
   setState(taxableEntityId: string, activityId: string, patch: ActivityPatch): SimActivity;
   /** Advances every auto activity one lifecycle step now. */
   step(): void;
+  /** The demo activities, newest last (at most the last 12), for the board's first view. */
+  demoActivities(): SimActivity[];
   activities(): SimActivity[];
   addFault(fault: SimFault): void;
   clearFaults(): void;
@@ -120,11 +130,17 @@ export function createSimulator(options: SimulatorOptions): Simulator {
 
   // Upstream treats ids case-insensitively, as the gateway's keys do.
   const keyOf = (entity: string, activity: string) => activityKeyId(activityKey(entity, activity));
+  // Ids from a fixed seed: a restarted simulator makes the same ids in the same order.
+  const nextRandom = mulberry32(options.idSeed ?? 20261129);
+  const nextId = () => seededUuid(nextRandom);
+  const demo: SimActivity[] = [];
+  let steps = 0;
+  let demoCount = 0;
 
   function createActivity(input: CreateActivityInput = {}): SimActivity {
     const activity: SimActivity = {
       taxableEntityId: input.taxableEntityId ?? SEED_ENTITY_ID,
-      activityId: input.activityId ?? randomUUID(),
+      activityId: input.activityId ?? nextId(),
       status: input.status ?? 'INIT',
       errorMessage: input.errorMessage ?? null,
       queuedCount: input.queuedCount === undefined ? 0 : input.queuedCount,
@@ -149,14 +165,26 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       const next = nextState(activity);
       if (next) Object.assign(activity, next);
     }
+    steps += 1;
+    const every = options.demoEverySteps ?? 0;
+    if (every > 0 && steps % every === 0) {
+      const moving = demo.filter((a) => a.status !== 'PROCESSED' && a.status !== 'ABORTED').length;
+      if (moving < 4) {
+        demoCount += 1;
+        demo.push(createActivity({ status: 'INIT', willAbort: demoCount % 3 === 0, queueLength: 2 + (demoCount % 4) }));
+        if (demo.length > 12) demo.shift();
+      }
+    }
   }
 
   function seed(): void {
-    createActivity({ status: 'PROCESSED', isAuto: false });
-    createActivity({ status: 'ABORTED', errorMessage: ABORT_MESSAGE, isAuto: false });
-    createActivity({ status: 'INIT' });
-    createActivity({ status: 'INIT', willAbort: true, queueLength: 2 });
-    createActivity({ status: 'QUEUED', queuedCount: 5, queueLength: 5 });
+    demo.push(
+      createActivity({ status: 'PROCESSED', isAuto: false }),
+      createActivity({ status: 'ABORTED', errorMessage: ABORT_MESSAGE, isAuto: false }),
+      createActivity({ status: 'INIT' }),
+      createActivity({ status: 'INIT', willAbort: true, queueLength: 2 }),
+      createActivity({ status: 'QUEUED', queuedCount: 5, queueLength: 5 }),
+    );
   }
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -307,6 +335,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     setState,
     step,
     activities: () => [...activities.values()],
+    demoActivities: () => [...demo],
     addFault,
     clearFaults,
     setDelay(ms) {
@@ -326,6 +355,27 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       };
     },
   };
+}
+
+/** A small deterministic PRNG (mulberry32), also used by the benchmarks so runs are comparable. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A version-4-shaped UUID from `random`. */
+function seededUuid(random: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function safeDecode(segment: string): string {

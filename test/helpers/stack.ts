@@ -56,6 +56,7 @@ export async function startStack(
     UPSTREAM_TIMEOUT_MS: '1000',
     // Most suites are about a caller's own ClearTax token; the access suite sets each mode itself.
     AUTH_MODE: 'passthrough',
+    SIMULATOR_PORT: '0',
     ...env,
   });
   const logs: LogLine[] = [];

@@ -147,6 +147,19 @@ describe('HTTP transport', () => {
     expect(blocked.status).toBe(400);
   });
 
+  it('serves the status board at / and its config, or nothing at / with WEB_APP_ENABLED=false', async () => {
+    const { app } = await startStack({ AUTH_MODE: 'open' }, { shouldSeed: true });
+    const root = app.url.replace(/\/graphql$/, '');
+    const page = await fetch(`${root}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"></div>');
+    const config = (await (await fetch(`${root}/app-config.json`)).json()) as { authMode: string; demo: { activityIds: string[] } };
+    expect(config.authMode).toBe('open');
+    expect(config.demo.activityIds).toHaveLength(5);
+    const off = await startStack({ WEB_APP_ENABLED: 'false' });
+    expect((await fetch(off.app.url.replace(/\/graphql$/, '/'))).status).toBe(404);
+  });
+
   it('shows Apollo Sandbox to a browser at /graphql', async () => {
     const { app } = await startStack();
     const page = await fetch(app.url, { headers: { accept: 'text/html' } });
