@@ -18,7 +18,12 @@ import { listen } from './server/listen.js';
 import { createOperationPreparer } from './server/operation.js';
 import { createWebSocketEndpoint, type Acceptance, type Admission, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
 import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createAccess } from './access/create-access.js';
+import { createRedisEventTarget } from './cluster/redis-event-target.js';
+import { createRedisLink } from './cluster/redis-link.js';
+import { createRedisPollLease } from './cluster/redis-poll-lease.js';
+import { createRedisSnapshotStore } from './cluster/redis-snapshot-store.js';
 import type { AccessResult } from './access/caller.js';
 import { createRateLimit } from './access/rate-limit.js';
 import { corsFor, isAllowedUpgradeOrigin } from './server/cors.js';
@@ -68,10 +73,11 @@ export interface AppDependencies {
 export function createApp(config: AppConfig, deps: AppDependencies): App {
   const { logger } = deps;
   const webAppDir = deps.webAppDir ?? fileURLToPath(new URL('../web/dist/', import.meta.url));
-  if (config.redisUrl) {
-    logger.warn('REDIS_URL is set, but multi-instance mode is not implemented yet: PubSub and pollers stay in-process');
-  }
-  const metrics = createMetrics({ collectDefaults: true, watcherSize: () => watcher.size });
+  // Multi-instance mode: the same seams, on Redis (src/cluster/).
+  const link = config.redisUrl ? createRedisLink({ url: config.redisUrl, logger: logger.child({ component: 'redis' }) }) : undefined;
+  const leaseTtlMs = Math.max(3 * config.pollIntervalMs, 5000);
+  const lease = link ? createRedisPollLease({ link, ttlMs: leaseTtlMs }) : undefined;
+  const metrics = createMetrics({ collectDefaults: true, watcherSize: () => watcher.size, ...(link ? { redisUp: () => link.isUp } : {}) });
   const client = createClearTaxClient({
     baseUrl: config.cleartaxBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,
@@ -92,18 +98,34 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     terminalCacheSize: config.terminalCacheSize,
     terminalCacheTtlMs: config.terminalCacheTtlMs,
     terminalCacheMaxBytes: config.terminalCacheMaxBytes,
+    ...(link ? { sharedTerminal: createRedisSnapshotStore({ link, ttlMs: config.terminalCacheTtlMs, prefix: 'gw:terminal:' }) } : {}),
     metrics,
   });
-  const pubSub = createAppPubSub();
+  const pubSub = createAppPubSub(link ? createRedisEventTarget({ link, prefix: 'gw:status:', logger }) : undefined);
   const watcher = createStatusWatcher({
     source,
     pubSub,
     intervalMs: config.pollIntervalMs,
     maxIntervalMs: config.pollMaxIntervalMs,
     staleAfterMs: config.staleAfterMs,
+    ...(link && lease ? { lease, store: createRedisSnapshotStore({ link, ttlMs: Math.max(leaseTtlMs, config.pollMaxIntervalMs) * 2 }) } : {}),
     logger: logger.child({ component: 'status-watcher' }),
   });
-  const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute });
+  const rateLimit = createRateLimit({
+    perMinute: config.rateLimitPerMinute,
+    ...(link && config.rateLimitPerMinute > 0
+      ? {
+          limiter: new RateLimiterRedis({
+            storeClient: link.commands,
+            keyPrefix: 'gw:rate',
+            points: config.rateLimitPerMinute,
+            duration: 60,
+            // While Redis is away, each instance counts on its own.
+            insuranceLimiter: new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 }),
+          }),
+        }
+      : {}),
+  });
   const readerOf = (access: AccessResult): Reader =>
     'denied' in access ? access : { callerId: access.caller.id, upstreamToken: access.caller.upstreamToken, mayRead: (entity) => access.caller.mayRead(entity) };
   const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext => {
@@ -195,7 +217,13 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     app.disable('x-powered-by');
     app.use(requestScope());
     app.use('/graphql', corsFor(browser));
-    app.use(createHealthRouter({ checks: [{ name: 'upstream', check: () => client.ping() }], isUnavailable: () => isStopping }));
+    app.use(
+      createHealthRouter({
+        checks: [{ name: 'upstream', check: () => client.ping() }],
+        isUnavailable: () => isStopping,
+        ...(link ? { redis: () => (link.isUp ? 'ok' : 'down') } : {}),
+      }),
+    );
     if (config.metricsPort === undefined) app.use(createMetricsRouter(metrics.registry));
     // What the board needs before its first query: the access mode, and the demo ids with the simulator.
     app.get('/app-config.json', (_req, res) => {
@@ -241,6 +269,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       // Nobody is left to receive a poll's answer.
       abortReads();
       await watcher.stop();
+      lease?.stop();
+      await link?.stop();
       if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     } finally {
       clearTimeout(lastCall);

@@ -20,11 +20,23 @@ export interface MetricsOptions {
   collectDefaults?: boolean;
   /** Read at each scrape for the watched-activities and subscribers gauges. @default both gauges stay 0 */
   watcherSize?: () => { keys: number; subscriptions: number };
+  /** Multi-instance mode: read at each scrape for gateway_redis_up. @default no such gauge */
+  redisUp?: () => boolean;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const { watcherSize } = options;
+  const { watcherSize, redisUp } = options;
   const registry = new Registry();
+  if (redisUp) {
+    new Gauge({
+      name: 'gateway_redis_up',
+      help: '1 while the cluster Redis is reachable, 0 while this instance serves alone',
+      registers: [registry],
+      collect() {
+        this.set(redisUp() ? 1 : 0);
+      },
+    });
+  }
   if (options.collectDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,

@@ -10,11 +10,11 @@ export type AppPubSub = PubSub<{ [STATUS_TOPIC]: [watchKey: string, event: Statu
 /**
  * In-process PubSub (type-graphql's recommended @graphql-yoga/subscription) over
  * an EventTarget without a listener limit: one listener per watched key, and
- * there may be tens of thousands. Multi-instance mode swaps the EventTarget for
- * Redis pub/sub; nothing else changes.
+ * there may be tens of thousands. Multi-instance mode passes an EventTarget over
+ * Redis pub/sub (src/cluster/redis-event-target.ts); nothing else changes.
  */
-export function createAppPubSub(): AppPubSub {
-  const eventTarget = new EventTarget();
-  setMaxListeners(0, eventTarget);
-  return createPubSub({ eventTarget: eventTarget as never });
+export function createAppPubSub(eventTarget?: EventTarget): AppPubSub {
+  const target = eventTarget ?? new EventTarget();
+  if (!eventTarget) setMaxListeners(0, target);
+  return createPubSub({ eventTarget: target as never });
 }

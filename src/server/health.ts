@@ -12,6 +12,8 @@ export interface HealthOptions {
   checks: ReadinessCheck[];
   /** True while starting or draining: the only times /readyz answers 503. */
   isUnavailable(): boolean;
+  /** Redis's state in multi-instance mode; down never makes the gateway unready. @default 'off' */
+  redis?: () => 'ok' | 'down';
 }
 
 /**
@@ -27,7 +29,7 @@ export function createHealthRouter(options: HealthOptions): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const results = await Promise.all(options.checks.map(async ({ name, check }) => [name, (await check().catch(() => false)) ? 'ok' : 'down'] as const));
-    const checks = { ...Object.fromEntries(results), redis: 'off' };
+    const checks = { ...Object.fromEntries(results), redis: options.redis?.() ?? 'off' };
     if (options.isUnavailable()) res.status(503).json({ status: 'unavailable', checks });
     else res.json({ status: 'ok', checks });
   });

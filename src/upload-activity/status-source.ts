@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode, isTerminalStatus, scopedKeyId, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
 import type { Metrics } from '../metrics.js';
 import { hashToken } from '../token.js';
+import type { SnapshotStore } from '../snapshot-store.js';
 import type { ClearTaxClient } from '../upstream/cleartax-client.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
 import { createFairQueue } from './fair-queue.js';
@@ -20,6 +21,12 @@ export interface StatusSourceOptions {
   terminalCacheMaxBytes?: number;
   /** @default no metrics */
   metrics?: Metrics;
+  /**
+   * Terminal snapshots shared with other instances (cluster mode): consulted on a
+   * local cache miss, written when a read sees a terminal state.
+   * @default none: this instance's cache only
+   */
+  sharedTerminal?: Pick<SnapshotStore, 'get' | 'set'>;
 }
 
 export interface LoadOptions {
@@ -125,6 +132,21 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
       metrics?.sourceLoads.inc({ outcome: 'cached' });
       return Promise.resolve(cached);
     }
+    const { sharedTerminal } = options;
+    if (!sharedTerminal || inFlight.has(id)) return readOrJoin(token, key, id, tokenHash, retries, loadOptions);
+    return sharedTerminal.get(id).then((shared) => {
+      if (shared && isTerminalStatus(shared.rawStatus)) {
+        terminal?.set(id, shared);
+        stats.cached += 1;
+        metrics?.sourceLoads.inc({ outcome: 'cached' });
+        return shared;
+      }
+      return readOrJoin(token, key, id, tokenHash, retries, loadOptions);
+    });
+  }
+
+  function readOrJoin(token: string, key: ActivityKey, id: string, tokenHash: string, retries: number, loadOptions: LoadOptions): Promise<StatusSnapshot> {
+    const { signal } = loadOptions;
     let entry = inFlight.get(id);
     if (entry && entry.retries >= retries) {
       stats.coalesced += 1;
@@ -153,7 +175,10 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
         controller.signal,
       )
       .then((snapshot) => {
-        if (terminal && isTerminalStatus(snapshot.rawStatus)) terminal.set(id, snapshot);
+        if (isTerminalStatus(snapshot.rawStatus)) {
+          terminal?.set(id, snapshot);
+          void options.sharedTerminal?.set(id, snapshot);
+        }
         return snapshot;
       })
       .finally(() => {

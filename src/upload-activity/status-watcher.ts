@@ -113,7 +113,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
         token,
         key,
         last: undefined,
-        shouldPublishNext: false,
+        // Its first subscriber waits for a state (the first read publishes anyway).
+        shouldPublishNext: true,
         isFinished: false,
         failingSince: undefined,
         isStale: false,
@@ -196,7 +197,11 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       if (!entry || entry.isFinished) return;
       let outcome: PollOutcome;
       try {
-        if (!(await lease.claim(id))) {
+        const isHolder = await lease.claim(id);
+        // Another instance polls this key. A local subscriber still waiting for its first
+        // event gets the state the holder stored, when fresh; else this instance reads once.
+        const stored = !isHolder && entry.shouldPublishNext ? await store.get(id) : undefined;
+        if (!isHolder && (!entry.shouldPublishNext || (isFresh(stored) && offerStored(entry, stored)))) {
           outcome = { type: 'skipped' };
         } else {
           const snapshot = await source.load(entry.token, entry.key, { retries: 0 });
@@ -213,6 +218,15 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     polls.add(run);
     void run.finally(() => polls.delete(run));
     return run;
+  }
+
+  /** Hands a stored state to the key's local subscribers (they drop what they already have). */
+  function offerStored(entry: WatchedKey, stored: StatusSnapshot): boolean {
+    if (watched.get(entry.id) !== entry) return true;
+    entry.shouldPublishNext = false;
+    remember(entry, stored);
+    for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, { type: 'snapshot', snapshot: stored });
+    return true;
   }
 
   function onSnapshot(entry: WatchedKey, snapshot: StatusSnapshot): PollOutcome {
