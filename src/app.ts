@@ -64,7 +64,7 @@ type OperationContext = UploadActivityContext & { callerId: string | undefined }
  */
 export interface AppDependencies {
   logger: Logger;
-  /** The built web app served at / (WEB_APP_ENABLED). @default web/dist of this checkout */
+  /** The built web app served at / (WEB_APP_ENABLED). @default dist/web of this checkout */
   webAppDir?: string;
   /** The demo activities to show on the board (embedded simulator only). @default none */
   demo?: () => { taxableEntityId: string; activityIds: string[] };
@@ -72,12 +72,19 @@ export interface AppDependencies {
 
 export function createApp(config: AppConfig, deps: AppDependencies): App {
   const { logger } = deps;
-  const webAppDir = deps.webAppDir ?? fileURLToPath(new URL('../web/dist/', import.meta.url));
+  // dist/web beside dist/server when compiled; ../dist/web from src/ under tsx.
+  const webAppDir =
+    deps.webAppDir ?? [new URL('../web/', import.meta.url), new URL('../dist/web/', import.meta.url)].map((u) => fileURLToPath(u)).find((dir) => existsSync(`${dir}/index.html`)) ?? fileURLToPath(new URL('../dist/web/', import.meta.url));
   // Multi-instance mode: the same seams, on Redis (src/cluster/).
   const link = config.redisUrl ? createRedisLink({ url: config.redisUrl, logger: logger.child({ component: 'redis' }) }) : undefined;
   const leaseTtlMs = Math.max(3 * config.pollIntervalMs, 5000);
   const lease = link ? createRedisPollLease({ link, ttlMs: leaseTtlMs }) : undefined;
-  const metrics = createMetrics({ collectDefaults: true, watcherSize: () => watcher.size, ...(link ? { redisUp: () => link.isUp } : {}) });
+  const metrics = createMetrics({
+    collectDefaults: true,
+    watcherSize: () => watcher.size,
+    maxQueued: () => watcher.maxQueued(),
+    ...(link ? { redisUp: () => link.isUp } : {}),
+  });
   const client = createClearTaxClient({
     baseUrl: config.cleartaxBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,
@@ -108,6 +115,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     intervalMs: config.pollIntervalMs,
     maxIntervalMs: config.pollMaxIntervalMs,
     staleAfterMs: config.staleAfterMs,
+    onDeliveryLag: (lagMs) => metrics.deliveryLag.observe(lagMs / 1000),
     ...(link && lease ? { lease, store: createRedisSnapshotStore({ link, ttlMs: Math.max(leaseTtlMs, config.pollMaxIntervalMs) * 2 }) } : {}),
     logger: logger.child({ component: 'status-watcher' }),
   });
@@ -231,7 +239,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     });
     if (config.webAppEnabled) {
       if (existsSync(`${webAppDir}/index.html`)) app.use(express.static(webAppDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
-      else logger.warn({ webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build:web');
+      else logger.warn({ webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build');
     }
     mountGraphQL(app, apollo, {
       context: async (request) => operationContext(await access.fromRequest(presented(request)), scopeOfRequest(request)),

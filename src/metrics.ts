@@ -11,6 +11,7 @@ export interface Metrics {
   sourceLoads: Counter<'outcome'>;
   upstreamInFlight: Gauge;
   watchedKeys: Gauge;
+  deliveryLag: Histogram;
   webSocketConnections: Gauge;
   subscribers: Gauge;
 }
@@ -22,11 +23,21 @@ export interface MetricsOptions {
   watcherSize?: () => { keys: number; subscriptions: number };
   /** Multi-instance mode: read at each scrape for gateway_redis_up. @default no such gauge */
   redisUp?: () => boolean;
+  /** Read at each scrape for gateway_subscriber_queue_max. @default the gauge stays 0 */
+  maxQueued?: () => number;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const { watcherSize, redisUp } = options;
+  const { watcherSize, redisUp, maxQueued } = options;
   const registry = new Registry();
+  new Gauge({
+    name: 'gateway_subscriber_queue_max',
+    help: 'Undelivered events held for the slowest subscriber (at most one per activity it follows)',
+    registers: [registry],
+    collect() {
+      if (maxQueued) this.set(maxQueued());
+    },
+  });
   if (redisUp) {
     new Gauge({
       name: 'gateway_redis_up',
@@ -67,6 +78,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     webSocketConnections: new Gauge({
       name: 'gateway_websocket_connections',
       help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    deliveryLag: new Histogram({
+      name: 'gateway_delivery_lag_seconds',
+      help: 'From an upstream read to the hand-over of its event to the WebSocket writer, per subscriber',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
     watchedKeys: new Gauge({

@@ -3,14 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM, REDIS_SERVER, ensureDebianPackage } from './helpers/apt.js';
 
 /**
- * Once before every suite: the status board built (when missing or stale), which
- * the gateway serves at / in several suites; and Debian's chromium for the browser
+ * Once before every suite: the build (server and status board, when missing or
+ * stale): the gateway serves the board at / in several suites, and one test starts
+ * the compiled server; and Debian's chromium for the browser
  * tests and redis-server for the cluster tests, installed with apt when missing
  * (never skipped).
  */
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-web.ts', '--if-stale'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--if-stale'], { cwd: root, stdio: 'inherit' });
   ensureDebianPackage(CHROMIUM, 'chromium');
   ensureDebianPackage(REDIS_SERVER, 'redis-server');
 }

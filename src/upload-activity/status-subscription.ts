@@ -16,6 +16,8 @@ export interface StatusSubscription extends AsyncIterableIterator<StatusEvent> {
   /** Ends the subscription now and releases every key. Idempotent, safe from any state. */
   close(): void;
   readonly isClosed: boolean;
+  /** Events offered but not yet taken by the consumer (at most one per key). */
+  readonly queued: number;
   /** Settles when the subscription has closed, by whatever path. */
   readonly closed: Promise<void>;
 }
@@ -25,7 +27,11 @@ export interface StatusSubscription extends AsyncIterableIterator<StatusEvent> {
  * @param release called exactly once, when the subscription ends by any path
  *   (completion, `return()`, `close()`), so the watcher can drop its refcounts
  */
-export function createStatusSubscription(watchKeys: readonly string[], release: () => void): StatusSubscription {
+/**
+ * @param onDeliver called as each event is handed to the consumer (graphql-ws, which
+ *   executes and writes it at once): the watcher measures delivery lag there
+ */
+export function createStatusSubscription(watchKeys: readonly string[], release: () => void, onDeliver?: (event: StatusEvent) => void): StatusSubscription {
   const open = new Set(watchKeys);
   const delivered = new Map<string, StatusEvent & { type: 'snapshot' }>();
   const pending = new Map<string, StatusEvent>();
@@ -50,6 +56,7 @@ export function createStatusSubscription(watchKeys: readonly string[], release: 
 
   /** Marks the event delivered and returns it; finishes its key if it was the last word. */
   function deliver(watchKey: string, event: StatusEvent): IteratorResult<StatusEvent> {
+    onDeliver?.(event);
     if (event.type === 'snapshot') delivered.set(watchKey, event);
     if (isFinalEvent(event)) open.delete(watchKey);
     return { value: event, done: false };
@@ -79,6 +86,9 @@ export function createStatusSubscription(watchKeys: readonly string[], release: 
   const iterator: StatusSubscription = {
     offer,
     close,
+    get queued() {
+      return pending.size;
+    },
     get isClosed() {
       return isClosed;
     },

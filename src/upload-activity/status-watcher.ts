@@ -37,6 +37,8 @@ export interface StatusWatcherOptions {
   growthFactor?: number;
   /** Failed polling time after which subscribers get the last state with isStale: true (STALE_AFTER_MS). @default 30000 */
   staleAfterMs?: number;
+  /** Called with the time from an event's upstream read to its hand-over to the socket writer. @default no-op */
+  onDeliveryLag?: (lagMs: number) => void;
   logger: Logger;
 }
 
@@ -51,6 +53,8 @@ export interface StatusWatcher {
   stop(): Promise<void>;
   /** Watched keys and subscriber registrations right now (for metrics and tests). */
   readonly size: { keys: number; subscriptions: number };
+  /** The most undelivered events any one subscriber holds right now (a slow consumer's backlog). O(subscribers). */
+  maxQueued(): number;
 }
 
 /** What the watcher holds per watched key, besides its subscribers (registry) and schedule (scheduler). */
@@ -83,6 +87,16 @@ interface WatchedKey {
 export function createStatusWatcher(options: StatusWatcherOptions): StatusWatcher {
   const { source, pubSub, intervalMs, logger } = options;
   const staleAfterMs = options.staleAfterMs ?? 30_000;
+  const { onDeliveryLag } = options;
+  // Lag of a fresh read only: a stale event, or a known state served to a newcomer, carries an older read time on purpose.
+  const onDeliver = onDeliveryLag
+    ? (event: StatusEvent) => {
+        if (event.type === 'snapshot' && !event.isStale) {
+          const lag = Date.now() - Date.parse(event.snapshot.fetchedAt);
+          if (lag < intervalMs) onDeliveryLag(lag);
+        }
+      }
+    : undefined;
   const lease = options.lease ?? createLocalPollLease();
   const store = options.store ?? createLocalSnapshotStore();
   const watched = new Map<string, WatchedKey>();
@@ -277,9 +291,13 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       const byId = new Map<string, ActivityKey>();
       for (const key of keys) byId.set(scopedKeyId(tokenHash, key), key);
       const ids = [...byId.keys()];
-      const subscription = createStatusSubscription(ids, () => {
-        for (const id of ids) detach(id, subscription);
-      });
+      const subscription = createStatusSubscription(
+        ids,
+        () => {
+          for (const id of ids) detach(id, subscription);
+        },
+        onDeliver,
+      );
       for (const [id, key] of byId) {
         if (subscription.isClosed) break;
         attach(id, token, key, subscription);
@@ -297,6 +315,11 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     },
     get size() {
       return registry.size;
+    },
+    maxQueued() {
+      let max = 0;
+      for (const id of watched.keys()) for (const subscription of registry.subscribersOf(id)) max = Math.max(max, subscription.queued);
+      return max;
     },
   };
 }

@@ -44,6 +44,31 @@ describe('npm start (src/main.ts)', () => {
     expect(code).toBe(0);
   });
 
+  it('runs compiled: dist/server/main.js (built by the test set-up) answers under plain node, with source maps on', async () => {
+    const child = spawn(process.execPath, ['--enable-source-maps', 'dist/server/main.js'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', SIMULATOR_PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += String(chunk)));
+    child.stderr.on('data', (chunk) => (out += String(chunk)));
+    await expect.poll(() => out, { timeout: 15_000, interval: 50 }).toContain('Seeded activities');
+    const url = /GraphQL:\s+(\S+)/.exec(out)![1]!;
+    const [, entity, activity] = /\s([0-9a-f-]{36}) ([0-9a-f-]{36}) PROCESSED/.exec(out)!;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ uploadActivity(taxableEntityId: "${entity}", activityId: "${activity}") { status } }` }),
+    });
+    expect(await response.json()).toEqual({ data: { uploadActivity: { status: 'PROCESSED' } } });
+    expect((await fetch(url.replace(/\/graphql$/, '/'))).status).toBe(200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
   it('refuses to start on bad configuration with one line naming the variable', async () => {
     const { child, output } = startMain({ POLL_INTERVAL_MS: 'soon' });
     const [code] = await once(child, 'exit');

@@ -199,6 +199,18 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     await expect.poll(() => late.events.map(seen)).toEqual(['4:true', '4:false']);
   });
 
+  it('shows delivery lag and the slowest subscriber\'s backlog on /metrics', async () => {
+    const { app, simulator } = await startStack(FAST);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    await expect.poll(() => sub.events.length).toBe(1);
+    simulator.setState(ENTITY, a.activityId, { queuedCount: 1 });
+    await expect.poll(() => sub.events.length).toBe(2);
+    const text = await (await fetch(app.metricsUrl)).text();
+    expect(Number(/^gateway_delivery_lag_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^gateway_subscriber_queue_max 0$/m);
+  });
+
   it('honours Retry-After from a 429, clamped to POLL_MAX_INTERVAL_MS, before polling again', async () => {
     const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '300' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });

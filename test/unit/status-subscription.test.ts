@@ -32,16 +32,19 @@ describe('createStatusSubscription', () => {
   });
 
   it('keeps at most one undelivered event per key for a slow consumer, the latest', async () => {
-    const sub = createStatusSubscription(['k'], () => undefined);
+    const delivered: string[] = [];
+    const sub = createStatusSubscription(['k'], () => undefined, (event) => delivered.push(label({ done: false, value: event })));
     sub.offer('k', ev(snap('QUEUED', 10_000)));
     expect(label(await sub.next())).toBe('QUEUED:10000');
     for (let n = 9_999; n > 0; n--) sub.offer('k', ev(snap('QUEUED', n)));
     sub.offer('k', ev(snap('PROCESSING')));
+    expect(sub.queued).toBe(1);
     expect(label(await sub.next())).toBe('PROCESSING:0');
     const next = sub.next();
     sub.offer('k', ev(snap('ABORTED', 0, 'bad')));
     expect(label(await next)).toBe('ABORTED:0');
     expect(label(await sub.next())).toBe('done');
+    expect(delivered).toEqual(['QUEUED:10000', 'PROCESSING:0', 'ABORTED:0']);
   });
 
   it('drops an undelivered state that went back to what the consumer has', async () => {
