@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
@@ -18,12 +19,8 @@ import { listen } from './server/listen.js';
 import { createOperationPreparer } from './server/operation.js';
 import { createWebSocketEndpoint, type Acceptance, type Admission, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
 import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createAccess } from './access/create-access.js';
-import { createRedisEventTarget } from './cluster/redis-event-target.js';
-import { createRedisLink } from './cluster/redis-link.js';
-import { createRedisPollLease } from './cluster/redis-poll-lease.js';
-import { createRedisSnapshotStore } from './cluster/redis-snapshot-store.js';
+import type { createCluster } from './cluster/index.js';
 import type { AccessResult } from './access/caller.js';
 import { createRateLimit } from './access/rate-limit.js';
 import { corsFor, isAllowedUpgradeOrigin } from './server/cors.js';
@@ -68,17 +65,28 @@ export interface AppDependencies {
   webAppDir?: string;
   /** The demo activities to show on the board (embedded simulator only). @default none */
   demo?: () => { taxableEntityId: string; activityIds: string[] };
+  /** Multi-instance mode's factory (src/cluster/), loaded only when REDIS_URL is set. @default none: in-process */
+  createCluster?: typeof createCluster;
 }
 
 export function createApp(config: AppConfig, deps: AppDependencies): App {
   const { logger } = deps;
-  // dist/web beside dist/server when compiled; ../dist/web from src/ under tsx.
-  const webAppDir =
-    deps.webAppDir ?? [new URL('../web/', import.meta.url), new URL('../dist/web/', import.meta.url)].map((u) => fileURLToPath(u)).find((dir) => existsSync(`${dir}/index.html`)) ?? fileURLToPath(new URL('../dist/web/', import.meta.url));
-  // Multi-instance mode: the same seams, on Redis (src/cluster/).
-  const link = config.redisUrl ? createRedisLink({ url: config.redisUrl, logger: logger.child({ component: 'redis' }) }) : undefined;
-  const leaseTtlMs = Math.max(3 * config.pollIntervalMs, 5000);
-  const lease = link ? createRedisPollLease({ link, ttlMs: leaseTtlMs }) : undefined;
+  // dist/web: beside dist/server when compiled, ../dist/web from src/ under tsx (never web/, the sources).
+  const isCompiled = fileURLToPath(import.meta.url).includes(`${sep}dist${sep}server${sep}`);
+  const webAppDir = deps.webAppDir ?? fileURLToPath(new URL(isCompiled ? '../web/' : '../dist/web/', import.meta.url));
+  // Multi-instance mode: the same seams, on Redis (src/cluster/, loaded by startGateway only with REDIS_URL).
+  const cluster =
+    config.redisUrl && deps.createCluster
+      ? deps.createCluster({
+          url: config.redisUrl,
+          logger,
+          pollIntervalMs: config.pollIntervalMs,
+          pollMaxIntervalMs: config.pollMaxIntervalMs,
+          terminalCacheTtlMs: config.terminalCacheTtlMs,
+          rateLimitPerMinute: config.rateLimitPerMinute,
+        })
+      : undefined;
+  const link = cluster?.link;
   const metrics = createMetrics({
     collectDefaults: true,
     watcherSize: () => watcher.size,
@@ -105,10 +113,10 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     terminalCacheSize: config.terminalCacheSize,
     terminalCacheTtlMs: config.terminalCacheTtlMs,
     terminalCacheMaxBytes: config.terminalCacheMaxBytes,
-    ...(link ? { sharedTerminal: createRedisSnapshotStore({ link, ttlMs: config.terminalCacheTtlMs, prefix: 'gw:terminal:' }) } : {}),
+    ...(cluster ? { sharedTerminal: cluster.sharedTerminal } : {}),
     metrics,
   });
-  const pubSub = createAppPubSub(link ? createRedisEventTarget({ link, prefix: 'gw:status:', logger }) : undefined);
+  const pubSub = createAppPubSub(cluster?.eventTarget);
   const watcher = createStatusWatcher({
     source,
     pubSub,
@@ -116,24 +124,10 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     maxIntervalMs: config.pollMaxIntervalMs,
     staleAfterMs: config.staleAfterMs,
     onDeliveryLag: (lagMs) => metrics.deliveryLag.observe(lagMs / 1000),
-    ...(link && lease ? { lease, store: createRedisSnapshotStore({ link, ttlMs: Math.max(leaseTtlMs, config.pollMaxIntervalMs) * 2 }) } : {}),
+    ...(cluster ? { lease: cluster.lease, store: cluster.store } : {}),
     logger: logger.child({ component: 'status-watcher' }),
   });
-  const rateLimit = createRateLimit({
-    perMinute: config.rateLimitPerMinute,
-    ...(link && config.rateLimitPerMinute > 0
-      ? {
-          limiter: new RateLimiterRedis({
-            storeClient: link.commands,
-            keyPrefix: 'gw:rate',
-            points: config.rateLimitPerMinute,
-            duration: 60,
-            // While Redis is away, each instance counts on its own.
-            insuranceLimiter: new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 }),
-          }),
-        }
-      : {}),
-  });
+  const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute, ...(cluster?.limiter ? { limiter: cluster.limiter } : {}) });
   const readerOf = (access: AccessResult): Reader =>
     'denied' in access ? access : { callerId: access.caller.id, upstreamToken: access.caller.upstreamToken, mayRead: (entity) => access.caller.mayRead(entity) };
   const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext => {
@@ -277,8 +271,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       // Nobody is left to receive a poll's answer.
       abortReads();
       await watcher.stop();
-      lease?.stop();
-      await link?.stop();
+      await cluster?.stop();
       if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     } finally {
       clearTimeout(lastCall);
@@ -352,10 +345,13 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
     options.logger.warn({ upstream: upstreamUrl }, 'CLEARTAX_BASE_URL is unset: serving SIMULATED data from the embedded simulator');
   }
   const sim = simulator;
+  // Loaded only when needed: ioredis alone adds ~20 MB to an idle instance.
+  const cluster = config.redisUrl ? await import('./cluster/index.js') : undefined;
   const app = createApp(
     { ...config, cleartaxBaseUrl: upstreamUrl },
     {
       logger: options.logger,
+      ...(cluster ? { createCluster: cluster.createCluster } : {}),
       ...(sim
         ? { demo: () => ({ taxableEntityId: SEED_ENTITY_ID, activityIds: sim.demoActivities().map((a) => a.activityId) }) }
         : {}),

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { AccessStrategy } from './caller.js';
-import { createJwtAccess } from './jwt.js';
 import { createOpenAccess } from './open.js';
 import { createPassthroughAccess } from './passthrough.js';
 
@@ -16,7 +15,10 @@ export async function createAccess(config: Pick<Config, 'authMode' | 'jwt' | 'cl
     case 'open':
       logger.warn("AUTH_MODE=open: anyone who reaches the gateway reads with the server's ClearTax token (for local demos)");
       return createOpenAccess({ upstreamToken: config.cleartaxAuthToken!, trustProxy: config.trustProxy });
-    case 'jwt':
+    case 'jwt': {
+      // Loaded only in jwt mode (jose).
+      const { createJwtAccess } = await import('./jwt.js');
       return createJwtAccess({ ...config.jwt!, upstreamToken: config.cleartaxAuthToken!, logger: logger.child({ component: 'jwt' }) });
+    }
   }
 }

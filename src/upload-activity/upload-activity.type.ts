@@ -4,7 +4,11 @@ import { DateTimeISOResolver, UUIDResolver } from 'graphql-scalars';
 import { globalActivityId, isTerminalStatus, type StatusSnapshot } from '../domain/index.js';
 import { UploadStatus, toUploadStatus } from './upload-status.js';
 
-@ObjectType('UploadActivity', { description: 'One E-Way Bill upload activity and its processing status.' })
+@ObjectType('UploadActivity', {
+  description: 'One E-Way Bill upload activity and its processing status.',
+  // Plain fields, no middleware: skip type-graphql's per-field resolver wrapping (measured with bench:http).
+  simpleResolvers: true,
+})
 export class UploadActivity {
   @Field(() => ID, {
     description: 'Globally unique and stable: "UploadActivity:<taxableEntityId>:<activityId>", for client cache normalisation.',

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench:http`: the gateway's HTTP throughput against the framework's own
+ * ceiling, in one run. autocannon drives, in turn: the compiled gateway
+ * (dist/server/main.js, `npm run build` first) in front of the simulator with every
+ * activity terminal and cached; and a bare Apollo Server 5 on express 5 with the
+ * same SDL answering a constant (bench/bare-apollo.ts). Both run as child processes.
+ * Queries ask for 1 id and for 20 ids. Prints req/s, p50, p99 and the ratio.
+ *
+ * Options: --connections 32 --seconds 8
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createSimulator } from '../src/simulator/server.js';
+import { ENTITY, numericArgs, table } from './harness.js';
+
+const opts = numericArgs({ connections: 32, seconds: 8 });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const hardStop = setTimeout(() => {
+  console.error('http bench did not finish within 180 s');
+  process.exit(1);
+}, 180_000);
+
+async function child(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ url: string; process: ChildProcess }> {
+  const proc = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (chunk) => (out += String(chunk)));
+  proc.stderr!.on('data', (chunk) => (out += String(chunk)));
+  for (let i = 0; i < 300 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = pattern.exec(out)?.[1];
+  if (!url) throw new Error(`child did not start:\n${out}`);
+  return { url, process: proc };
+}
+
+function run(url: string, body: string): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    method: 'POST',
+    connections: opts.connections,
+    duration: opts.seconds,
+    headers: { 'content-type': 'application/json', 'x-cleartax-auth-token': 'bench' },
+    body,
+  });
+}
+
+const simulator = createSimulator({ stepMs: 0 });
+const upstream = await simulator.start();
+const ids = Array.from({ length: 20 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false }).activityId);
+const one = JSON.stringify({ query: 'query($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { id status queuedCount isTerminal fetchedAt } }', variables: { e: ENTITY, a: ids[0] } });
+const twenty = JSON.stringify({ query: 'query($e: UUID!, $ids: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $ids) { id status queuedCount isTerminal fetchedAt } }', variables: { e: ENTITY, ids } });
+
+const gateway = await child(['--enable-source-maps', 'dist/server/main.js'], {
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  CLEARTAX_BASE_URL: upstream,
+  AUTH_MODE: 'passthrough',
+  RATE_LIMIT_PER_MINUTE: '0',
+  WEB_APP_ENABLED: 'false',
+  SANDBOX_ENABLED: 'false',
+}, /GraphQL:\s+(\S+)/);
+const bare = await child(['--import', 'tsx', 'bench/bare-apollo.ts'], {}, /BARE (\S+)/);
+try {
+  // Warm both (and fill the gateway's terminal cache).
+  await run(gateway.url, twenty).then(() => run(bare.url, twenty));
+  const rows: (string | number)[][] = [];
+  for (const [name, body] of [['1 id', one], ['20 ids', twenty]] as const) {
+    const g = await run(gateway.url, body);
+    const b = await run(bare.url, body);
+    if (g.non2xx || b.non2xx) throw new Error(`non-2xx answers: gateway ${g.non2xx}, bare ${b.non2xx}`);
+    rows.push([name, Math.round(g.requests.average), g.latency.p50, g.latency.p99, Math.round(b.requests.average), b.latency.p50, b.latency.p99, (g.requests.average / b.requests.average).toFixed(2)]);
+  }
+  console.log(`http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached; node ${process.version}\n`);
+  console.log(table(['query', 'gateway req/s', 'p50 ms', 'p99 ms', 'bare Apollo req/s', 'p50 ms', 'p99 ms', 'ratio'], rows));
+} finally {
+  gateway.process.kill('SIGKILL');
+  bare.process.kill('SIGKILL');
+  await simulator.stop();
+  clearTimeout(hardStop);
+}
