@@ -34,34 +34,52 @@ export function createSharedSubscribe(): Subscribe {
     if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
     const shareKey = `${documentId}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}`;
 
-    const run = (event: unknown) => Promise.resolve(execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>);
-    const resultFor = (event: unknown): Promise<ExecutionResult> => {
-      if (typeof event !== 'object' || event === null) return run(event);
-      let byQuery = executions.get(event);
-      if (!byQuery) executions.set(event, (byQuery = new Map()));
-      let result = byQuery.get(shareKey);
-      if (!result) byQuery.set(shareKey, (result = run(event)));
-      return result;
-    };
-
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
-      async next() {
-        const item = await source.next();
-        if (item.done) return { done: true, value: undefined };
-        return { done: false, value: await resultFor(item.value) };
-      },
-      async return() {
-        await source.return?.();
-        return { done: true, value: undefined };
-      },
-      async throw(error?: unknown) {
-        await source.return?.();
-        throw error;
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return new SharedExecutionIterator(source, args, shareKey, executions);
   };
+}
+
+/**
+ * One subscriber's stream of results. A class rather than closures: there is one per
+ * subscriber, and prototype methods keep each one small (measured per subscriber).
+ */
+class SharedExecutionIterator implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+    private readonly shareKey: string,
+    private readonly executions: WeakMap<object, Map<string, Promise<ExecutionResult>>>,
+  ) {}
+
+  private run(event: unknown): Promise<ExecutionResult> {
+    return Promise.resolve(execute({ ...this.args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>);
+  }
+
+  private resultFor(event: unknown): Promise<ExecutionResult> {
+    if (typeof event !== 'object' || event === null) return this.run(event);
+    let byQuery = this.executions.get(event);
+    if (!byQuery) this.executions.set(event, (byQuery = new Map()));
+    let result = byQuery.get(this.shareKey);
+    if (!result) byQuery.set(this.shareKey, (result = this.run(event)));
+    return result;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const item = await this.source.next();
+    if (item.done) return { done: true, value: undefined };
+    return { done: false, value: await this.resultFor(item.value) };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }

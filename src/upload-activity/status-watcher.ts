@@ -289,7 +289,11 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       if (isStopped) throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway is shutting down');
       const tokenHash = hashToken(token);
       const byId = new Map<string, ActivityKey>();
-      for (const key of keys) byId.set(scopedKeyId(tokenHash, key), key);
+      for (const key of keys) {
+        const id = scopedKeyId(tokenHash, key);
+        // The watched entry's own id string: one copy per key, not one per subscriber.
+        byId.set(watched.get(id)?.id ?? id, key);
+      }
       const ids = [...byId.keys()];
       const subscription = createStatusSubscription(
         ids,

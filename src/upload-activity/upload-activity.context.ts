@@ -42,40 +42,54 @@ export interface UploadActivityContextOptions {
 }
 
 export function createUploadActivityContext(options: UploadActivityContextOptions): UploadActivityContext {
-  const { source, watcher, reader, maxActivityIds, connection, requestDeadlineMs, traceparent } = options;
-  let loader: StatusLoader | undefined;
-  const requireReader = () => {
+  return new OperationContext(options);
+}
+
+/**
+ * A class rather than closures: one is made per operation, and per WebSocket
+ * subscription it lives as long as the subscription (measured per subscriber).
+ */
+class OperationContext implements UploadActivityContext {
+  private loader: StatusLoader | undefined;
+
+  constructor(private readonly options: UploadActivityContextOptions) {}
+
+  private reader(): Exclude<Reader, { denied: GatewayError }> {
+    const { reader } = this.options;
     if ('denied' in reader) throw reader.denied;
     return reader;
-  };
-  return {
-    checkActivityIds(ids) {
-      if (ids.length > maxActivityIds) {
-        throw new BadUserInputError(`activityIds may list at most ${maxActivityIds} ids, got ${ids.length}`);
-      }
-    },
-    checkEntity(taxableEntityId) {
-      if (!requireReader().mayRead(taxableEntityId)) {
-        throw new GatewayError(ErrorCode.FORBIDDEN, 'This caller may not read activities of this taxable entity');
-      }
-    },
-    statusLoader() {
-      const { upstreamToken, callerId } = requireReader();
-      // The deadline runs from the operation's first read; it limits this operation's waiting only.
-      loader ??= createStatusLoader(source, upstreamToken, {
-        signal: AbortSignal.timeout(requestDeadlineMs),
-        callerId,
-        ...(traceparent ? { traceparent } : {}),
-      });
-      return loader;
-    },
-    watchStatus(keys) {
-      if (!connection) throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql');
-      const subscription = watcher.watch(requireReader().upstreamToken, keys);
-      // A socket that closes ends the subscription, even one still starting.
-      const unregister = connection.onClose(() => subscription.close());
-      void subscription.closed.then(unregister);
-      return subscription;
-    },
-  };
+  }
+
+  checkActivityIds(ids: readonly unknown[]): void {
+    const { maxActivityIds } = this.options;
+    if (ids.length > maxActivityIds) throw new BadUserInputError(`activityIds may list at most ${maxActivityIds} ids, got ${ids.length}`);
+  }
+
+  checkEntity(taxableEntityId: string): void {
+    if (!this.reader().mayRead(taxableEntityId)) {
+      throw new GatewayError(ErrorCode.FORBIDDEN, 'This caller may not read activities of this taxable entity');
+    }
+  }
+
+  statusLoader(): StatusLoader {
+    const { upstreamToken, callerId } = this.reader();
+    const { source, requestDeadlineMs, traceparent } = this.options;
+    // The deadline runs from the operation's first read; it limits this operation's waiting only.
+    this.loader ??= createStatusLoader(source, upstreamToken, {
+      signal: AbortSignal.timeout(requestDeadlineMs),
+      callerId,
+      ...(traceparent ? { traceparent } : {}),
+    });
+    return this.loader;
+  }
+
+  watchStatus(keys: readonly ActivityKey[]): StatusSubscription {
+    const { connection, watcher } = this.options;
+    if (!connection) throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql');
+    const subscription = watcher.watch(this.reader().upstreamToken, keys);
+    // A socket that closes ends the subscription, even one still starting.
+    const unregister = connection.onClose(() => subscription.close());
+    void subscription.closed.then(unregister);
+    return subscription;
+  }
 }
