@@ -83,7 +83,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     deliveryLag: new Histogram({
       name: 'gateway_delivery_lag_seconds',
       help: 'From an upstream read to the hand-over of its event to the WebSocket writer, per subscriber',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.5, 1],
       registers: [registry],
     }),
     watchedKeys: new Gauge({
