@@ -56,7 +56,7 @@ export interface Config {
   terminalCacheSize: number;
   /** TERMINAL_CACHE_TTL_MS: age limit of a cached terminal snapshot. @default 3600000 */
   terminalCacheTtlMs: number;
-  /** REDIS_URL: multi-instance mode (not implemented yet). @default undefined: in-process */
+  /** REDIS_URL: multi-instance mode on this Redis (see src/cluster/). @default undefined: in-process */
   redisUrl: string | undefined;
   /** LOG_LEVEL: pino level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
