@@ -26,7 +26,6 @@ import { createRateLimit } from './access/rate-limit.js';
 import { corsFor, isAllowedUpgradeOrigin } from './server/cors.js';
 import { operationLimitRules } from './server/operation-limits.js';
 import { createOperationGuard } from './upload-activity/operation-guard.js';
-import type { Reader } from './upload-activity/upload-activity.context.js';
 import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
 import { createStatusSource, type StatusSource } from './upload-activity/status-source.js';
 import { createStatusWatcher, type StatusWatcher } from './upload-activity/status-watcher.js';
@@ -52,8 +51,8 @@ export interface App {
   readonly documentCache: { documents: number; bytes: number };
 }
 
-/** The context of every GraphQL operation: the feature's, and whom to charge for it. */
-type OperationContext = UploadActivityContext & { callerId: string | undefined };
+/** The context of every GraphQL operation. */
+type OperationContext = UploadActivityContext;
 
 /**
  * The composition root: the only place that builds collaborators and wires them.
@@ -91,6 +90,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     collectDefaults: true,
     watcherSize: () => watcher.size,
     maxQueued: () => watcher.maxQueued(),
+    webSocketConnections: () => ws?.connections ?? 0,
     ...(link ? { redisUp: () => link.isUp } : {}),
   });
   const client = createClearTaxClient({
@@ -128,21 +128,15 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     logger: logger.child({ component: 'status-watcher' }),
   });
   const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute, ...(cluster?.limiter ? { limiter: cluster.limiter } : {}) });
-  const readerOf = (access: AccessResult): Reader =>
-    'denied' in access ? access : { callerId: access.caller.id, upstreamToken: access.caller.upstreamToken, mayRead: (entity) => access.caller.mayRead(entity) };
-  const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext => {
-    const context = createUploadActivityContext({
+  const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext =>
+    createUploadActivityContext({
       source,
       watcher,
-      reader: readerOf(access),
-      maxActivityIds: config.maxActivityIds,
+      reader: 'denied' in access ? access : access.caller,
       requestDeadlineMs: config.requestDeadlineMs,
       ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       ...(connection ? { connection } : {}),
     });
-    // A property, not a WeakMap entry: Apollo hands plugins a clone of the context.
-    return Object.assign(context, { callerId: 'caller' in access ? access.caller.id : undefined });
-  };
 
   const httpServer: Server = createServer();
   const metricsServer: Server = createServer();
@@ -185,7 +179,6 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       maxPayloadBytes: config.maxBodyBytes,
       maxConnections: config.maxConnections,
       maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
-      onConnectionCount: (count) => metrics.webSocketConnections.set(count),
       accept(params, request) {
         const toAcceptance = (result: AccessResult): Acceptance<AccessResult> => {
           if ('denied' in result) return { refuse: { code: 4403, reason: `Forbidden: ${result.denied.message}` } };

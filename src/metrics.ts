@@ -25,10 +25,12 @@ export interface MetricsOptions {
   redisUp?: () => boolean;
   /** Read at each scrape for gateway_subscriber_queue_max. @default the gauge stays 0 */
   maxQueued?: () => number;
+  /** Read at each scrape for gateway_websocket_connections. @default the gauge stays 0 */
+  webSocketConnections?: () => number;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const { watcherSize, redisUp, maxQueued } = options;
+  const { watcherSize, redisUp, maxQueued, webSocketConnections } = options;
   const registry = new Registry();
   new Gauge({
     name: 'gateway_subscriber_queue_max',
@@ -79,6 +81,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'gateway_websocket_connections',
       help: 'Open WebSocket connections',
       registers: [registry],
+      collect() {
+        if (webSocketConnections) this.set(webSocketConnections());
+      },
     }),
     deliveryLag: new Histogram({
       name: 'gateway_delivery_lag_seconds',

@@ -47,8 +47,6 @@ export interface WebSocketOptions<TConnection, TContext> {
   maxConnections?: number;
   /** Messages one socket may send per second; past it, it is closed with 1008 (WS_MAX_MESSAGES_PER_SECOND). @default 100 */
   maxMessagesPerSecond?: number;
-  /** Called whenever the number of open sockets changes (for a gauge). @default no-op */
-  onConnectionCount?: (count: number) => void;
   /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
   accept(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
   /** Whether an upgrade may proceed at all (the Origin check); refused ones get 403 before the handshake. @default every upgrade */
@@ -62,7 +60,7 @@ export interface WebSocketOptions<TConnection, TContext> {
 export interface WebSocketEndpoint {
   /** Closes every socket with 1001 (going away) and ends their operations. Idempotent. */
   dispose(): Promise<void>;
-  /** Open connections right now. */
+  /** Open sockets right now (ws's own client set). */
   readonly connections: number;
 }
 
@@ -106,14 +104,10 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
   const connections = new WeakMap<WsContext, Connection<TConnection>>();
   /** Sockets that sent too much: their messages are refused while their close completes. */
   const flooding = new WeakSet<object>();
-  let openConnections = 0;
-  const countChanged = () => options.onConnectionCount?.(wsServer.clients.size);
 
   // Registered before graphql-ws's own handler, so it sees every message first. A fixed
   // one-second window: one socket cannot monopolise parsing and validation.
   wsServer.on('connection', (socket) => {
-    countChanged();
-    socket.once('close', countChanged);
     let windowStart = Date.now();
     let count = 0;
     socket.on('message', () => {
@@ -133,7 +127,6 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
   function release(connection: Connection<TConnection> | undefined): void {
     if (!connection || connection.isClosed) return;
     connection.isClosed = true;
-    openConnections -= 1;
     for (const close of connection.closers) close();
     connection.closers.clear();
     connection.operations.clear();
@@ -160,7 +153,6 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       (ctx.extra.socket as { close(code: number, reason: string): void }).close(acceptance.refuse.code, acceptance.refuse.reason);
       return false;
     }
-    openConnections += 1;
     const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
     const connection: Connection<TConnection> = { value: acceptance.connection, scope, closers: new Set(), operations: new Set(), isClosed: false };
     connections.set(ctx, connection);
@@ -245,7 +237,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       return disposing;
     },
     get connections() {
-      return openConnections;
+      return wsServer.clients.size;
     },
   };
 }

@@ -121,9 +121,13 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
   const stats: StatusSourceStats = { upstream: 0, coalesced: 0, cached: 0, cancelled: 0 };
 
   function load(token: string, key: ActivityKey, loadOptions: LoadOptions = {}): Promise<StatusSnapshot> {
+    return loadHashed(token, hashToken(token), key, loadOptions);
+  }
+
+  /** `load` with the token's hash already made: a batch hashes its token once, not once per key. */
+  function loadHashed(token: string, tokenHash: string, key: ActivityKey, loadOptions: LoadOptions): Promise<StatusSnapshot> {
     const { signal } = loadOptions;
     if (signal?.aborted) return Promise.reject(deadlineError(signal));
-    const tokenHash = hashToken(token);
     const id = scopedKeyId(tokenHash, key);
     const retries = loadOptions.retries ?? options.retries;
     const cached = terminal?.get(id);
@@ -221,8 +225,9 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
     });
   }
 
-  function loadMany(token: string, keys: readonly ActivityKey[], loadOptions?: LoadOptions): Promise<(StatusSnapshot | Error)[]> {
-    return Promise.all(keys.map((key) => load(token, key, loadOptions).catch((error: unknown) => toError(error))));
+  function loadMany(token: string, keys: readonly ActivityKey[], loadOptions: LoadOptions = {}): Promise<(StatusSnapshot | Error)[]> {
+    const tokenHash = hashToken(token);
+    return Promise.all(keys.map((key) => loadHashed(token, tokenHash, key, loadOptions).catch((error: unknown) => toError(error))));
   }
 
   function abortAll(message: string): void {

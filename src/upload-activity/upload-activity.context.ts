@@ -1,5 +1,5 @@
 import { ErrorCode, type ActivityKey } from '../domain/index.js';
-import { BadUserInputError, GatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { createStatusLoader, type StatusLoader } from './status-loader.js';
 import type { StatusSource } from './status-source.js';
 import type { StatusSubscription } from './status-subscription.js';
@@ -7,8 +7,8 @@ import type { StatusWatcher } from './status-watcher.js';
 
 /** What the upload-activity resolvers need from one operation's context. */
 export interface UploadActivityContext {
-  /** Checks an `activityIds` list against MAX_ACTIVITY_IDS (BAD_USER_INPUT). */
-  checkActivityIds(ids: readonly unknown[]): void;
+  /** Whom this operation's reads are charged to (rate limit, fair queue); undefined without a reader. */
+  readonly callerId: string | undefined;
   /** Before any read: UNAUTHENTICATED without a reader; FORBIDDEN for an entity the reader may not read. */
   checkEntity(taxableEntityId: string): void;
   /** This operation's DataLoader, created on first use. */
@@ -17,17 +17,18 @@ export interface UploadActivityContext {
   watchStatus(keys: readonly ActivityKey[]): StatusSubscription;
 }
 
-/** Who reads for this operation, as access decided; never the caller's own credentials. */
+/**
+ * Who reads for this operation, as access decided; never the caller's own
+ * credentials. access/'s `Caller` has this shape, so it is passed as it is.
+ */
 export type Reader =
-  | { readonly callerId: string; readonly upstreamToken: string; mayRead(taxableEntityId: string): boolean }
+  | { readonly id: string; readonly upstreamToken: string; mayRead(taxableEntityId: string): boolean }
   | { readonly denied: GatewayError };
 
 export interface UploadActivityContextOptions {
   source: StatusSource;
   watcher: StatusWatcher;
   reader: Reader;
-  /** Longest `activityIds` list (MAX_ACTIVITY_IDS). @default none: required */
-  maxActivityIds: number;
   /** How long this operation's reads may wait for upstream, from its first read (REQUEST_DEADLINE_MS). @default none: required */
   requestDeadlineMs: number;
   /** W3C trace context of the request, forwarded upstream by the reads it starts. @default none */
@@ -60,9 +61,9 @@ class OperationContext implements UploadActivityContext {
     return reader;
   }
 
-  checkActivityIds(ids: readonly unknown[]): void {
-    const { maxActivityIds } = this.options;
-    if (ids.length > maxActivityIds) throw new BadUserInputError(`activityIds may list at most ${maxActivityIds} ids, got ${ids.length}`);
+  get callerId(): string | undefined {
+    const { reader } = this.options;
+    return 'denied' in reader ? undefined : reader.id;
   }
 
   checkEntity(taxableEntityId: string): void {
@@ -72,7 +73,7 @@ class OperationContext implements UploadActivityContext {
   }
 
   statusLoader(): StatusLoader {
-    const { upstreamToken, callerId } = this.reader();
+    const { upstreamToken, id: callerId } = this.reader();
     const { source, requestDeadlineMs, traceparent } = this.options;
     // The deadline runs from the operation's first read; it limits this operation's waiting only.
     this.loader ??= createStatusLoader(source, upstreamToken, {

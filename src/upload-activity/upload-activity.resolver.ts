@@ -44,7 +44,7 @@ export class UploadActivityResolver {
     @Args(() => UploadActivitiesArgs) { taxableEntityId, activityIds }: UploadActivitiesArgs,
     @Ctx() context: UploadActivityContext,
   ): Promise<(UploadActivity | Error)[]> {
-    context.checkActivityIds(activityIds);
+    // List lengths were checked with the coerced variables before execution (operation-guard.ts).
     context.checkEntity(taxableEntityId);
     const results = await context.statusLoader().loadMany(activityIds.map((id) => activityKey(taxableEntityId, id)));
     // graphql-js turns an Error list item into null plus an error at that index.
@@ -72,7 +72,6 @@ export class UploadActivityResolver {
       'As uploadActivityStatusChanged, for several activities of one entity; completes when every listed activity is terminal ' +
       '(or has failed with an error).',
     subscribe: ({ args, context }: SubscribeData<UploadActivitiesArgs>) => {
-      context.checkActivityIds(args.activityIds);
       context.checkEntity(args.taxableEntityId);
       return context.watchStatus(args.activityIds.map((id: string) => activityKey(args.taxableEntityId, id)));
     },
