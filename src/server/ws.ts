@@ -45,7 +45,7 @@ export interface WebSocketOptions<TConnection, TContext> {
   maxPayloadBytes?: number;
   /** Open sockets at most; past it, upgrades are answered 503 (MAX_CONNECTIONS). @default 10000 */
   maxConnections?: number;
-  /** Messages one socket may send per second; past it, it is closed with 1008 (WS_MAX_MESSAGES_PER_SECOND). @default 100 */
+  /** Sustained messages per second on one socket (WS_MAX_MESSAGES_PER_SECOND), as a token bucket whose burst admits connection_init plus `maxOperationsPerConnection` subscribes; a flood past it is closed with 1008. @default 100 */
   maxMessagesPerSecond?: number;
   /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
   accept(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
@@ -62,6 +62,36 @@ export interface WebSocketEndpoint {
   dispose(): Promise<void>;
   /** Open sockets right now (ws's own client set). */
   readonly connections: number;
+}
+
+/** Messages beyond connection_init and a full set of subscribes that a burst admits (pings, a complete or two). */
+const BURST_HEADROOM = 10;
+
+/**
+ * One socket's message allowance: `capacity` tokens, refilled continuously at
+ * `perSecond`; each message takes one. Hand-written: it is a few lines, synchronous
+ * and per socket, where the rate-limit libraries are asynchronous and keyed stores.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt = performance.now();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+  ) {
+    this.tokens = capacity;
+  }
+
+  /** Takes one token; false when none is left. */
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
+    this.updatedAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
 
 /** Per-connection state, kept off graphql-ws's context object. */
@@ -105,22 +135,18 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
   /** Sockets that sent too much: their messages are refused while their close completes. */
   const flooding = new WeakSet<object>();
 
-  // Registered before graphql-ws's own handler, so it sees every message first. A fixed
-  // one-second window: one socket cannot monopolise parsing and validation.
+  // Registered before graphql-ws's own handler, so it sees every message first. A token
+  // bucket: it refills at `maxMessagesPerSecond`, and its burst always admits a
+  // connection_init plus a full set of subscribes (what a board or Apollo Client sends
+  // on load) plus a few pings, so opening every allowed subscription at once is never
+  // punished, while a sustained flood still runs it dry.
+  const burst = Math.max(maxMessagesPerSecond, 1 + options.maxOperationsPerConnection + BURST_HEADROOM);
   wsServer.on('connection', (socket) => {
-    let windowStart = Date.now();
-    let count = 0;
+    const bucket = new TokenBucket(burst, maxMessagesPerSecond);
     socket.on('message', () => {
-      const now = Date.now();
-      if (now - windowStart >= 1000) {
-        windowStart = now;
-        count = 0;
-      }
-      count += 1;
-      if (count > maxMessagesPerSecond && !flooding.has(socket)) {
-        flooding.add(socket);
-        socket.close(1008, 'Too many messages');
-      }
+      if (bucket.take() || flooding.has(socket)) return;
+      flooding.add(socket);
+      socket.close(1008, 'Too many messages');
     });
   });
 
