@@ -6,6 +6,16 @@ import type { UploadActivityContext } from './upload-activity.context.js';
 import { UploadActivitiesArgs, UploadActivityArgs } from './upload-activity.args.js';
 import { UploadActivity, toUploadActivity } from './upload-activity.type.js';
 
+/** The error `checkEntity` raises for this entity, or undefined when the caller may read it. */
+function entityRefusal(context: UploadActivityContext, taxableEntityId: string): Error | undefined {
+  try {
+    context.checkEntity(taxableEntityId);
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
 /** A watcher event as the subscription field's value, or its error. */
 function toSubscriptionValue(event: StatusEvent): UploadActivity {
   if (event.type === 'error') throw new GatewayError(event.code, event.message, event.upstream);
@@ -45,7 +55,12 @@ export class UploadActivityResolver {
     @Ctx() context: UploadActivityContext,
   ): Promise<(UploadActivity | Error)[]> {
     // List lengths were checked with the coerced variables before execution (operation-guard.ts).
-    context.checkEntity(taxableEntityId);
+    // A refused entity fails each item on its own, as any failing item does: the field is
+    // `[UploadActivity]!`, so a field-level error would null the whole response, and with
+    // it every allowed activity of the same operation that was already read.
+    const refusal = entityRefusal(context, taxableEntityId);
+    if (refusal && activityIds.length > 0) return activityIds.map(() => refusal);
+    if (refusal) throw refusal;
     const results = await context.statusLoader().loadMany(activityIds.map((id) => activityKey(taxableEntityId, id)));
     // graphql-js turns an Error list item into null plus an error at that index.
     return results.map((result) => (result instanceof Error ? result : toUploadActivity(result)));

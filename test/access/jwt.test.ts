@@ -32,6 +32,41 @@ describe('AUTH_MODE=jwt over HTTP', () => {
     expect(allowed.data!.uploadActivity!.status).toBe('UPLOADED');
   });
 
+  it('keeps the allowed half of a mixed-entity operation: each forbidden item is null with its own FORBIDDEN, and never read', async () => {
+    const { simulator, raw } = await startStack(jwtEnv());
+    const [a, b] = [0, 1].map(() => simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4 }).activityId);
+    const [c, d] = [0, 1].map(() => simulator.createActivity({ taxableEntityId: OTHER_ENTITY, status: 'QUEUED' }).activityId);
+    const jwt = await sign(claims(), hsKey(), 'HS256');
+    const query = `query Mixed($e: UUID!, $f: UUID!, $ok: [UUID!]!, $no: [UUID!]!, $a: UUID!, $c: UUID!) {
+      ok: uploadActivities(taxableEntityId: $e, activityIds: $ok) { activityId status }
+      no: uploadActivities(taxableEntityId: $f, activityIds: $no) { activityId status }
+      one: uploadActivity(taxableEntityId: $e, activityId: $a) { activityId status }
+      other: uploadActivity(taxableEntityId: $f, activityId: $c) { activityId status }
+    }`;
+    const { status, json } = await raw({ query, variables: { e: ENTITY, f: OTHER_ENTITY, ok: [a, b], no: [c, d], a, c } }, { authorization: `Bearer ${jwt}` });
+    expect(status).toBe(200);
+    expect(json.data).toEqual({
+      ok: [
+        { activityId: a, status: 'QUEUED' },
+        { activityId: b, status: 'QUEUED' },
+      ],
+      no: [null, null],
+      one: { activityId: a, status: 'QUEUED' },
+      other: null,
+    });
+    const errors = json.errors!.map((error) => ({ path: error.path, code: error.extensions?.code }));
+    expect(errors).toHaveLength(3);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        { path: ['no', 0], code: 'FORBIDDEN' },
+        { path: ['no', 1], code: 'FORBIDDEN' },
+        { path: ['other'], code: 'FORBIDDEN' },
+      ]),
+    );
+    // a and b only: nothing of the forbidden entity reached upstream.
+    expect(simulator.stats.requests).toBe(2);
+  });
+
   /** Valid for the configuration below in every respect but the one a case breaks. */
   const valid = (extra: Record<string, unknown> = {}) => claims({ iss: 'https://idp.example', aud: 'gateway', ...extra });
   it.each([
