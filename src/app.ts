@@ -16,8 +16,9 @@ import { requestScope, scopeOfRequest } from './server/request-scope.js';
 import type { RequestScope } from './request-scope.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';
-import { createOperationPreparer } from './server/operation.js';
-import { createWebSocketEndpoint, type Acceptance, type Admission, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
+import { createOperationPreparer, type Admit } from './server/operation.js';
+import { createWebSocketEndpoint, type Acceptance, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
+import { createAccessLog } from './server/access-log.js';
 import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
 import { createAccess } from './access/create-access.js';
 import type { createCluster } from './cluster/index.js';
@@ -164,8 +165,11 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       ],
     });
     const guard = createOperationGuard({ schema, maxActivityIds: config.maxActivityIds, maxOperationIds: config.maxOperationIds, rateLimit });
-    const admit = (operation: Admission<OperationContext>) =>
-      guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId: operation.contextValue.callerId });
+    const admit: Admit<OperationContext> = async (operation) => {
+      const callerId = operation.contextValue.callerId;
+      return { ...(await guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId })), callerId };
+    };
+    const accessLog = createAccessLog({ logger: logger.child({ component: 'access' }), enabled: config.accessLog });
     const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy };
     const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
     documentCache = () => prepare.cache;
@@ -174,6 +178,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       schema,
       path: '/graphql',
       logger,
+      accessLog,
       prepare,
       maxOperationsPerConnection: config.maxSubscriptionsPerConnection,
       maxPayloadBytes: config.maxBodyBytes,
@@ -232,6 +237,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       context: async (request) => operationContext(await access.fromRequest(presented(request)), scopeOfRequest(request)),
       maxBodyBytes: config.maxBodyBytes,
       logger,
+      accessLog,
     });
     httpServer.on('request', app);
 

@@ -58,6 +58,8 @@ export interface Config {
   terminalCacheTtlMs: number;
   /** REDIS_URL: multi-instance mode on this Redis (see src/cluster/). @default undefined: in-process */
   redisUrl: string | undefined;
+  /** ACCESS_LOG: one `info` line per completed HTTP operation and per ended subscription. @default true */
+  accessLog: boolean;
   /** LOG_LEVEL: pino level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** NODE_ENV=production: production defaults (no Sandbox, no introspection, no simulator). @default false */
@@ -184,6 +186,7 @@ const variables = {
   TERMINAL_CACHE_SIZE: [int(0), '10000'],
   TERMINAL_CACHE_TTL_MS: [int(1), '3600000'],
   REDIS_URL: [redisUrl, undefined],
+  ACCESS_LOG: [bool, 'true'],
   LOG_LEVEL: [z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'],
   NODE_ENV: [z.string().trim(), undefined],
   SANDBOX_ENABLED: [bool, undefined],
@@ -290,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     terminalCacheSize: p.TERMINAL_CACHE_SIZE,
     terminalCacheTtlMs: p.TERMINAL_CACHE_TTL_MS,
     redisUrl: p.REDIS_URL,
+    accessLog: p.ACCESS_LOG,
     logLevel: p.LOG_LEVEL,
     isProduction,
     sandboxEnabled: p.SANDBOX_ENABLED ?? !isProduction,

@@ -9,8 +9,9 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Logger } from 'pino';
 import { maskError } from '../errors.js';
 import { logOperationErrors } from './error-logging.js';
-import type { OperationPreparer } from './operation.js';
-import type { Admission } from './ws.js';
+import { OperationRecord, type AccessLog } from './access-log.js';
+import type { Admit, OperationPreparer } from './operation.js';
+import { scopeOfRequest } from './request-scope.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
   schema: GraphQLSchema;
@@ -27,8 +28,18 @@ export interface ApolloOptions<TContext extends BaseContext> {
   /** More plugins (the WebSocket server's drain hook). @default [] */
   plugins?: ApolloServerPlugin<TContext>[];
   /** Checks that need the operation's variables (limits, rate), the same as on WebSocket; errors refuse it. @default none */
-  admit?: (operation: Admission<TContext>) => Promise<readonly GraphQLError[] | undefined>;
+  admit?: Admit<TContext>;
 }
+
+/**
+ * Each HTTP operation's access record: made per request before the body is read
+ * (so a malformed body is logged too), and carried to Apollo's plugin on the
+ * operation's context value under a symbol (Apollo shallow-copies the context, so
+ * an enumerable own property survives where a WeakMap key would not).
+ */
+const recordOfRequest = new WeakMap<Request, OperationRecord>();
+const ACCESS_RECORD = Symbol('access record');
+const recordOfContext = (contextValue: object): OperationRecord | undefined => (contextValue as { [ACCESS_RECORD]?: OperationRecord })[ACCESS_RECORD];
 
 /**
  * Apollo Server for GraphQL over HTTP: CSRF prevention on, the shared document
@@ -40,17 +51,31 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
   const { logger } = options;
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
+      let record: OperationRecord | undefined;
       return {
+        async didResolveSource({ contextValue }) {
+          record = recordOfContext(contextValue);
+          if (record) record.isOperation = true;
+        },
         async didResolveOperation({ operation, document, operationName, request, contextValue }) {
+          if (record) {
+            record.operationName = operationName ?? null;
+            record.operationType = operation?.operation ?? null;
+          }
           if (operation?.operation === 'subscription') {
             throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }
-          const refused = await options.admit?.({ document, operationName, variables: request.variables, contextValue });
-          if (refused?.length) throw refused[0];
+          const admission = await options.admit?.({ document, operationName, variables: request.variables, contextValue });
+          if (record && admission) {
+            record.ids = admission.ids;
+            record.callerId = admission.callerId;
+          }
+          if (admission?.errors?.length) throw admission.errors[0];
         },
-        async didEncounterErrors({ errors, operationName, request }) {
+        async didEncounterErrors({ errors, operationName, request, contextValue }) {
+          (record ?? recordOfContext(contextValue))?.failed(errors);
           const requestId = request.http?.headers.get('x-request-id');
           logOperationErrors(logger, errors, { transport: 'http', operationName, requestId });
         },
@@ -85,6 +110,8 @@ export interface MountOptions<TContext> {
   /** Largest request body (MAX_BODY_BYTES). @default none: required */
   maxBodyBytes: number;
   logger: Logger;
+  /** One line per completed HTTP operation (ACCESS_LOG). */
+  accessLog: AccessLog;
 }
 
 /**
@@ -93,11 +120,28 @@ export interface MountOptions<TContext> {
  * page with a stack, and is never echoed or logged.
  */
 export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo: ApolloServer<TContext>, options: MountOptions<TContext>): void {
+  const { accessLog } = options;
   app.use(
     '/graphql',
+    (req, res, next) => {
+      const record = new OperationRecord(scopeOfRequest(req).requestId, 'http');
+      recordOfRequest.set(req, record);
+      res.once('close', () => {
+        // A landing-page load is no operation; anything refused at the HTTP level is logged.
+        if (!record.isOperation && res.statusCode < 400) return;
+        if (record.outcome === 'ok' && res.statusCode >= 400) record.failedWith(res.statusCode === 400 ? 'BAD_REQUEST' : `HTTP_${res.statusCode}`);
+        if (!res.writableFinished) record.failedWith('CLIENT_CLOSED_REQUEST');
+        accessLog.write(record);
+      });
+      next();
+    },
     express.json({ limit: options.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => options.context(req),
+      context: async ({ req }) => {
+        const context = await options.context(req);
+        const record = recordOfRequest.get(req);
+        return record ? Object.assign(context, { [ACCESS_RECORD]: record }) : context;
+      },
     }),
   );
   app.use('/graphql', bodyErrors(options.maxBodyBytes, options.logger));
@@ -115,6 +159,7 @@ function bodyErrors(maxBodyBytes: number, logger: Logger): ErrorRequestHandler {
           ? ['BAD_REQUEST', 'The request body is not valid JSON']
           : ['BAD_REQUEST', 'The request body could not be read'];
     logger.debug({ status, code, type: error.type, requestId: _req.headers['x-request-id'] }, 'bad request body');
+    recordOfRequest.get(_req)?.failedWith(code);
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }

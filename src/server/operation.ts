@@ -14,6 +14,24 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../domain/index.js';
 import { GatewayError, maskError } from '../errors.js';
 
+/** Everything an operation's admission may look at, after its document validated. */
+export interface Admission<TContext> {
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  variables: Readonly<Record<string, unknown>> | null | undefined;
+  contextValue: TContext;
+}
+
+/** What admission decided: the activity ids asked for, whom they are charged to, and the errors that refuse the operation (none: go on). */
+export interface AdmissionResult {
+  ids: number;
+  callerId?: string | undefined;
+  errors?: readonly GraphQLError[] | undefined;
+}
+
+/** The checks that need the operation's variables (limits, rate), the same on every transport. */
+export type Admit<TContext> = (operation: Admission<TContext>) => Promise<AdmissionResult>;
+
 export interface OperationPreparerOptions {
   schema: GraphQLSchema;
   /** Rules beyond graphql's `specifiedRules`, applied on HTTP (Apollo) and WebSocket alike. @default [] */

@@ -1,15 +1,16 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
 import { requestScopeOf, type RequestScope } from '../request-scope.js';
-import { logOperationErrors } from './error-logging.js';
-import { asRequestError, type OperationPreparer } from './operation.js';
+import { OperationRecord, type AccessLog } from './access-log.js';
+import { isClientGone, logOperationErrors } from './error-logging.js';
+import { asRequestError, type Admit, type OperationPreparer } from './operation.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
 
 /** A socket's lifetime, handed to each operation's context: what must end when the socket closes. */
@@ -23,20 +24,14 @@ export type Acceptance<TConnection> =
   | { connection: TConnection; closeAt?: { at: number; code: number; reason: string } }
   | { refuse: { code: number; reason: string } };
 
-/** Everything an operation's admission may look at, after its document validated. */
-export interface Admission<TContext> {
-  document: DocumentNode;
-  operationName: string | null | undefined;
-  variables: Readonly<Record<string, unknown>> | null | undefined;
-  contextValue: TContext;
-}
-
 export interface WebSocketOptions<TConnection, TContext> {
   httpServer: Server;
   schema: GraphQLSchema;
   /** @default none: required, e.g. '/graphql' */
   path: string;
   logger: Logger;
+  /** One line per ended operation (ACCESS_LOG). */
+  accessLog: AccessLog;
   /** The shared parse/validate/mask step (the same one Apollo uses for HTTP). */
   prepare: OperationPreparer;
   /** Operations one socket may run at once (MAX_SUBSCRIPTIONS_PER_CONNECTION). @default none: required */
@@ -52,7 +47,7 @@ export interface WebSocketOptions<TConnection, TContext> {
   /** Whether an upgrade may proceed at all (the Origin check); refused ones get 403 before the handshake. @default every upgrade */
   acceptUpgrade?: (request: IncomingMessage) => boolean;
   /** Checks that need the operation's variables (limits, rate); errors refuse it. @default none */
-  admit?: (operation: Admission<TContext>) => Promise<readonly GraphQLError[] | undefined>;
+  admit?: Admit<TContext>;
   /** Builds one operation's context; `request` is the upgrade request's id and trace context. */
   context(connection: TConnection, scope: ConnectionScope, request: RequestScope): TContext;
 }
@@ -101,8 +96,8 @@ interface Connection<TConnection> {
   scope: RequestScope;
   /** What runs when the socket closes (every subscription it started). */
   closers: Set<() => void>;
-  /** Operation ids currently running, for the per-connection limit. */
-  operations: Set<string>;
+  /** Operations currently running, by id: their count is the per-connection limit; each is one access-log line when it ends. */
+  operations: Map<string, OperationRecord>;
   isClosed: boolean;
 }
 
@@ -155,6 +150,8 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     connection.isClosed = true;
     for (const close of connection.closers) close();
     connection.closers.clear();
+    // Operations still running end with their socket.
+    for (const record of connection.operations.values()) options.accessLog.write(record);
     connection.operations.clear();
   }
 
@@ -180,7 +177,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       return false;
     }
     const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
-    const connection: Connection<TConnection> = { value: acceptance.connection, scope, closers: new Set(), operations: new Set(), isClosed: false };
+    const connection: Connection<TConnection> = { value: acceptance.connection, scope, closers: new Set(), operations: new Map(), isClosed: false };
     connections.set(ctx, connection);
     if (acceptance.closeAt) {
       const { at, code, reason } = acceptance.closeAt;
@@ -202,23 +199,37 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       },
       async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
+        const record = new OperationRecord(connection?.scope.requestId ?? '', 'ws');
+        record.operationName = payload.operationName ?? null;
+        /** A refusal before execution: its line is written now, as no completion follows. */
+        const refuse = (errors: readonly GraphQLError[]) => {
+          record.failed(errors);
+          options.accessLog.write(record);
+          return [...errors];
+        };
         if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object)) {
-          return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+          return refuse([new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
         }
         if (connection.operations.size >= options.maxOperationsPerConnection) {
-          return [
+          return refuse([
             new GraphQLError(`A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`, {
               extensions: { code: ErrorCode.BAD_USER_INPUT },
             }),
-          ];
+          ]);
         }
         const prepared = prepare.prepare(payload.query);
-        if ('errors' in prepared) return prepared.errors;
+        record.isOperation = true;
+        if ('errors' in prepared) return refuse(prepared.errors);
+        const definition = getOperationAST(prepared.document, payload.operationName ?? undefined);
+        record.operationType = definition?.operation ?? null;
+        record.operationName ??= definition?.name?.value ?? null;
         const contextValue = options.context(connection.value, scopeOf(connection), connection.scope);
-        const refused = await options.admit?.({ document: prepared.document, operationName: payload.operationName, variables: payload.variables, contextValue });
-        if (refused?.length) return [...refused];
-        if (connection.isClosed) return [new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-        connection.operations.add(id);
+        const admission = await options.admit?.({ document: prepared.document, operationName: payload.operationName, variables: payload.variables, contextValue });
+        record.ids = admission?.ids ?? 0;
+        record.callerId = admission?.callerId;
+        if (admission?.errors?.length) return refuse(admission.errors);
+        if (connection.isClosed) return refuse([new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
+        connection.operations.set(id, record);
         return {
           schema: options.schema,
           document: prepared.document,
@@ -234,20 +245,27 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         if (Symbol.asyncIterator in Object(result) || !execution.errors || 'data' in execution) return;
         return { ...execution, errors: execution.errors.map(asRequestError) };
       },
-      onNext(ctx, _id, payload, _args, result) {
+      onNext(ctx, id, payload, _args, result) {
         const execution = result as ExecutionResult;
         if (!execution.errors?.length) return;
-        const requestId = connections.get(ctx)?.scope.requestId;
-        logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName, requestId });
+        const connection = connections.get(ctx);
+        connection?.operations.get(id)?.failed(execution.errors);
+        logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName, requestId: connection?.scope.requestId });
         return { ...execution, errors: prepare.mask(execution.errors) };
       },
-      onError(ctx, _id, payload, errors) {
-        const requestId = connections.get(ctx)?.scope.requestId;
-        logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName, requestId });
+      onError(ctx, id, payload, errors) {
+        const connection = connections.get(ctx);
+        // A write that met a vanished client (EPIPE, reset) is the client going away, not a failure.
+        if (!isClientGone(errors)) connection?.operations.get(id)?.failed(errors);
+        logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName, requestId: connection?.scope.requestId });
         return prepare.mask(errors);
       },
       onComplete(ctx, id) {
-        connections.get(ctx)?.operations.delete(id);
+        const operations = connections.get(ctx)?.operations;
+        const record = operations?.get(id);
+        if (!record) return;
+        operations!.delete(id);
+        options.accessLog.write(record);
       },
       onClose(ctx) {
         release(connections.get(ctx));

@@ -29,11 +29,17 @@ export interface GuardedOperation {
   callerId: string | undefined;
 }
 
+/** How many activity ids the operation asks for, and the errors to refuse it with (none: go on). */
+export interface GuardDecision {
+  ids: number;
+  errors?: GraphQLError[];
+}
+
 /**
  * The checks that need variables, run once they are coerced and before any read,
  * the same for HTTP and WebSocket: ids per `activityIds` list, ids per operation
  * over every root field and alias, and the caller's rate limit in activity reads.
- * Answers the errors to refuse the operation with (none: go on). Variables that do
+ * Answers the ids counted and the errors to refuse the operation with (none: go on). Variables that do
  * not coerce are left to execution, which reports them as usual.
  */
 export function createOperationGuard(options: OperationGuardOptions) {
@@ -81,21 +87,24 @@ export function createOperationGuard(options: OperationGuardOptions) {
     return total;
   }
 
-  return async function admit(operation: GuardedOperation): Promise<GraphQLError[] | undefined> {
+  return async function admit(operation: GuardedOperation): Promise<GuardDecision> {
     const ids = idsAsked(operation);
-    if (ids instanceof GraphQLError) return [ids];
-    if (operation.callerId === undefined || ids === 0) return undefined;
+    if (ids instanceof GraphQLError) return { ids: 0, errors: [ids] };
+    if (operation.callerId === undefined || ids === 0) return { ids };
     const decision = await rateLimit.consume(operation.callerId, ids);
-    if (decision.ok) return undefined;
-    return [
-      new GraphQLError(`Rate limit reached: try again in ${decision.retryAfterSeconds} s`, {
-        extensions: {
-          code: ErrorCode.RATE_LIMITED,
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new Map([['retry-after', String(decision.retryAfterSeconds)]]) },
-        },
-      }),
-    ];
+    if (decision.ok) return { ids };
+    return {
+      ids,
+      errors: [
+        new GraphQLError(`Rate limit reached: try again in ${decision.retryAfterSeconds} s`, {
+          extensions: {
+            code: ErrorCode.RATE_LIMITED,
+            retryAfterSeconds: decision.retryAfterSeconds,
+            http: { status: 429, headers: new Map([['retry-after', String(decision.retryAfterSeconds)]]) },
+          },
+        }),
+      ],
+    };
   };
 }
 
