@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     '',
     ...(config.webAppEnabled ? [`  Board:     ${url.replace(/\/graphql$/, '/')}  (the live status board: open in a browser)`] : []),
     `  GraphQL:   ${url}  (POST/GET; WebSocket ${url.replace(/^http/, 'ws')})`,
-    `  Sandbox:   ${config.sandboxEnabled ? `${url}  (open in a browser)` : 'disabled (SANDBOX_ENABLED=false)'}`,
+    `  Sandbox:   ${config.sandboxEnabled ? `${url}  (open in a browser; loads Apollo Sandbox from Apollo's CDN, so it needs internet)` : 'disabled (SANDBOX_ENABLED=false)'}`,
     `  Health:    ${url.replace(/\/graphql$/, '/healthz')}  ${url.replace(/\/graphql$/, '/readyz')}`,
     `  Upstream:  ${simulator ? `embedded simulator at ${upstreamUrl} (lifecycle step ${config.simulatorStepMs} ms)` : upstreamUrl}`,
   ];
