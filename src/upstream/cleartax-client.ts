@@ -46,9 +46,16 @@ export interface GetStatusOptions {
 export interface ClearTaxClient {
   /** Reads one activity's status. Resolves to a snapshot or rejects with an `UpstreamError`. */
   getStatus(token: string, key: ActivityKey, options?: GetStatusOptions): Promise<StatusSnapshot>;
-  /** True when upstream answers HTTP at all (any status) within the timeout. */
+  /**
+   * Upstream's health as /readyz reports it: false while recent reads fail with 5xx,
+   * 429, timeouts or network errors (the same judgement as the outage log), else
+   * whether it answers HTTP below 500 within the timeout.
+   */
   ping(): Promise<boolean>;
 }
+
+/** How long a failed read keeps upstream reported down when no read has answered since. */
+const RECENT_FAILURE_MS = 60_000;
 
 /** A wait on the global timer (which fake timers control, unlike node:timers/promises). */
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -185,10 +192,11 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
   }
 
   async function ping(): Promise<boolean> {
+    if (outage.isFailing(RECENT_FAILURE_MS)) return false;
     try {
       const response = await fetch(base + '/', { method: 'GET', signal: AbortSignal.timeout(options.timeoutMs) });
       await response.text().catch(() => undefined);
-      return true;
+      return response.status < 500;
     } catch {
       return false;
     }

@@ -11,7 +11,8 @@ export interface OutageLog {
   failed(result: string): void;
   /** Upstream answered (any status that is not trouble). */
   answered(): void;
-  readonly isDown: boolean;
+  /** Whether reads are failing now: the last attempt was trouble, no later one answered, and it is more recent than `withinMs`. */
+  isFailing(withinMs: number): boolean;
 }
 
 /**
@@ -26,11 +27,13 @@ export function createOutageLog(options: OutageLogOptions): OutageLog {
   let downSince: number | undefined;
   let lastSummaryAt = 0;
   let failures = 0;
+  let lastFailureAt = 0;
   let byResult: Record<string, number> = {};
 
   return {
     failed(result) {
       const now = Date.now();
+      lastFailureAt = now;
       failures += 1;
       byResult[result] = (byResult[result] ?? 0) + 1;
       if (downSince === undefined) {
@@ -51,8 +54,8 @@ export function createOutageLog(options: OutageLogOptions): OutageLog {
       failures = 0;
       byResult = {};
     },
-    get isDown() {
-      return downSince !== undefined;
+    isFailing(withinMs) {
+      return downSince !== undefined && Date.now() - lastFailureAt <= withinMs;
     },
   };
 }
