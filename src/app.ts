@@ -24,7 +24,7 @@ import { createAccess } from './access/create-access.js';
 import type { createCluster } from './cluster/index.js';
 import type { AccessResult } from './access/caller.js';
 import { createRateLimit } from './access/rate-limit.js';
-import { corsFor, isAllowedUpgradeOrigin } from './server/cors.js';
+import { corsFor, createOriginRefusalLog, isAllowedUpgradeOrigin } from './server/cors.js';
 import { operationLimitRules } from './server/operation-limits.js';
 import { createOperationGuard } from './upload-activity/operation-guard.js';
 import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
@@ -170,7 +170,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       return { ...(await guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId })), callerId };
     };
     const accessLog = createAccessLog({ logger: logger.child({ component: 'access' }), enabled: config.accessLog });
-    const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy };
+    const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy, onRefused: createOriginRefusalLog(logger) };
     const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
     documentCache = () => prepare.cache;
     const endpoint = createWebSocketEndpoint({

@@ -1,6 +1,8 @@
 import cors from 'cors';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
 
 /** Headers a browser app may send, per the contract's "Browser access". */
 const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-cleartax-auth-token', 'apollo-require-preflight', 'x-apollo-operation-name'];
@@ -12,6 +14,24 @@ export interface BrowserAccessOptions {
   trustProxy: boolean;
   /** How long a browser may cache a preflight. @default 600 */
   maxAgeSeconds?: number;
+  /** Told of each browser origin refused (not listed, not the gateway's own). @default none */
+  onRefused?: (origin: string, transport: 'http' | 'ws') => void;
+}
+
+/**
+ * Logs a refused browser origin at `info` at most once per origin per `intervalMs`,
+ * with what to set, so "my app cannot connect" can be answered from the server's
+ * logs without one line per request.
+ */
+export function createOriginRefusalLog(logger: Logger, intervalMs = 60_000): (origin: string, transport: 'http' | 'ws') => void {
+  const recent = new LRUCache<string, true>({ max: 1000, ttl: intervalMs });
+  return (origin, transport) => {
+    // An origin is a URL a client writes: keep the logged value short.
+    const shown = origin.slice(0, 200);
+    if (recent.has(shown)) return;
+    recent.set(shown, true);
+    logger.info({ origin: shown, transport }, 'browser origin refused: it is not in CORS_ORIGINS (add it there to allow this app)');
+  };
 }
 
 /** Whether `origin` is listed in CORS_ORIGINS. */
@@ -34,8 +54,10 @@ export function corsFor(options: BrowserAccessOptions): RequestHandler {
   });
   return (req, res, next) => {
     const origin = req.headers.origin;
-    if (typeof origin === 'string' && isListedOrigin(origin, options.origins)) handler(req, res, next);
-    else next();
+    if (typeof origin === 'string' && isListedOrigin(origin, options.origins)) return handler(req, res, next);
+    // No CORS headers: the browser will not let the page read the answer (same-origin pages need none).
+    if (typeof origin === 'string' && !isOwnOrigin(req, origin, options.trustProxy)) options.onRefused?.(origin, 'http');
+    next();
   };
 }
 
@@ -47,7 +69,13 @@ export function corsFor(options: BrowserAccessOptions): RequestHandler {
 export function isAllowedUpgradeOrigin(request: IncomingMessage, options: BrowserAccessOptions): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
-  if (isListedOrigin(origin, options.origins)) return true;
+  if (isListedOrigin(origin, options.origins) || isOwnOrigin(request, origin, options.trustProxy)) return true;
+  options.onRefused?.(origin, 'ws');
+  return false;
+}
+
+/** Whether `origin`'s host is the request's own: its Host, or X-Forwarded-Host behind a trusted proxy. */
+function isOwnOrigin(request: IncomingMessage, origin: string, trustProxy: boolean): boolean {
   let host: string;
   try {
     host = new URL(origin).host;
@@ -55,6 +83,6 @@ export function isAllowedUpgradeOrigin(request: IncomingMessage, options: Browse
     return false;
   }
   const forwarded = request.headers['x-forwarded-host'];
-  const ownHost = (options.trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.headers.host;
+  const ownHost = (trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.headers.host;
   return host !== '' && host === ownHost;
 }

@@ -62,6 +62,23 @@ describe('CORS and the WebSocket origin check', () => {
     expect(await upgrade(app.url, {})).toBe(101);
   });
 
+  it('logs a refused browser origin once per origin per minute at info, naming CORS_ORIGINS; its own and listed origins are never logged', async () => {
+    const { app, logs } = await startStack({ CORS_ORIGINS: APP_ORIGIN, LOG_LEVEL: 'info' });
+    const host = new URL(app.url).host;
+    const refusals = () => logs.filter((line) => String(line.msg).startsWith('browser origin refused'));
+    const preflight = (origin: string) =>
+      fetch(app.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    for (let i = 0; i < 3; i++) await preflight('https://other-app.example');
+    for (let i = 0; i < 3; i++) expect(await upgrade(app.url, { origin: 'https://evil.example' })).toBe(403);
+    await preflight(APP_ORIGIN);
+    await fetch(app.url, { method: 'POST', headers: { origin: `http://${host}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(await upgrade(app.url, { origin: `http://${host}` })).toBe(101);
+    expect(refusals()).toEqual([
+      expect.objectContaining({ level: 30, origin: 'https://other-app.example', transport: 'http', msg: expect.stringContaining('CORS_ORIGINS') }),
+      expect.objectContaining({ level: 30, origin: 'https://evil.example', transport: 'ws', msg: expect.stringContaining('CORS_ORIGINS') }),
+    ]);
+  });
+
   it('takes the own origin from X-Forwarded-Host only with TRUST_PROXY=true', async () => {
     const untrusted = await startStack({});
     expect(await upgrade(untrusted.app.url, { origin: 'https://gateway.example', 'x-forwarded-host': 'gateway.example' })).toBe(403);
