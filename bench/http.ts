@@ -6,15 +6,25 @@
  * same SDL answering a constant (bench/bare-apollo.ts). Both run as child processes.
  * Queries ask for 1 id and for 20 ids. Prints req/s, p50, p99 and the ratio.
  *
- * Options: --connections 32 --seconds 8
+ * Options: --connections 32 --seconds 8; --log info runs the gateway with LOG_LEVEL=info
+ * (its output drained), and --access-log false turns the access log off, so the
+ * access log's cost is the difference between `--log info` and
+ * `--log info --access-log false`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createSimulator } from '../src/simulator/server.js';
-import { ENTITY, numericArgs, table } from './harness.js';
+import { ENTITY, table } from './harness.js';
 
-const opts = numericArgs({ connections: 32, seconds: 8 });
+const { values: args } = parseArgs({
+  options: { connections: { type: 'string', default: '32' }, seconds: { type: 'string', default: '8' }, log: { type: 'string', default: 'silent' }, 'access-log': { type: 'string', default: 'true' } },
+  strict: true,
+});
+const opts = { connections: Number(args.connections), seconds: Number(args.seconds) };
+const logLevel = args.log;
+const accessLog = args['access-log'];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const hardStop = setTimeout(() => {
   console.error('http bench did not finish within 180 s');
@@ -29,6 +39,11 @@ async function child(args: string[], env: Record<string, string>, pattern: RegEx
   for (let i = 0; i < 300 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 50));
   const url = pattern.exec(out)?.[1];
   if (!url) throw new Error(`child did not start:\n${out}`);
+  // From here on its output is drained, not kept (log lines under load).
+  for (const stream of [proc.stdout!, proc.stderr!]) {
+    stream.removeAllListeners('data');
+    stream.resume();
+  }
   return { url, process: proc };
 }
 
@@ -51,7 +66,8 @@ const twenty = JSON.stringify({ query: 'query($e: UUID!, $ids: [UUID!]!) { uploa
 
 const gateway = await child(['--enable-source-maps', 'dist/server/main.js'], {
   PORT: '0',
-  LOG_LEVEL: 'silent',
+  LOG_LEVEL: logLevel,
+  ACCESS_LOG: accessLog,
   CLEARTAX_BASE_URL: upstream,
   AUTH_MODE: 'passthrough',
   RATE_LIMIT_PER_MINUTE: '0',
@@ -69,7 +85,7 @@ try {
     if (g.non2xx || b.non2xx) throw new Error(`non-2xx answers: gateway ${g.non2xx}, bare ${b.non2xx}`);
     rows.push([name, Math.round(g.requests.average), g.latency.p50, g.latency.p99, Math.round(b.requests.average), b.latency.p50, b.latency.p99, (g.requests.average / b.requests.average).toFixed(2)]);
   }
-  console.log(`http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached; node ${process.version}\n`);
+  console.log(`http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached, LOG_LEVEL=${logLevel} ACCESS_LOG=${accessLog}; node ${process.version}\n`);
   console.log(table(['query', 'gateway req/s', 'p50 ms', 'p99 ms', 'bare Apollo req/s', 'p50 ms', 'p99 ms', 'ratio'], rows));
 } finally {
   gateway.process.kill('SIGKILL');

@@ -39,19 +39,28 @@ export interface GuardDecision {
  * The checks that need variables, run once they are coerced and before any read,
  * the same for HTTP and WebSocket: ids per `activityIds` list, ids per operation
  * over every root field and alias, and the caller's rate limit in activity reads.
- * Answers the ids counted and the errors to refuse the operation with (none: go on). Variables that do
- * not coerce are left to execution, which reports them as usual.
+ * Answers the ids counted and the errors to refuse the operation with (none: go on).
+ * Variables are coerced once, here, with graphql-js's error limit, after a cheap
+ * length check of raw lists: 10,000 invalid ids would otherwise build 10,000 errors.
  */
 export function createOperationGuard(options: OperationGuardOptions) {
   const { schema, maxActivityIds, maxOperationIds, rateLimit } = options;
 
-  function idsAsked(operation: GuardedOperation): number | GraphQLError {
+  function idsAsked(operation: GuardedOperation): number | GraphQLError[] {
     const definition = getOperationAST(operation.document, operation.operationName ?? undefined);
     if (!definition) return 0;
     const root = definition.operation === 'subscription' ? schema.getSubscriptionType() : definition.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
     if (!root) return 0;
-    const coerced = getVariableValues(schema, definition.variableDefinitions ?? [], { ...(operation.variables ?? {}) });
-    if (coerced.errors) return 0;
+    const variables = operation.variables ?? {};
+    for (const { variable } of definition.variableDefinitions ?? []) {
+      const raw = variables[variable.name.value];
+      if (Array.isArray(raw) && raw.length > maxActivityIds) {
+        return [badInput(`activityIds may list at most ${maxActivityIds} ids, got ${raw.length}`)];
+      }
+    }
+    const coerced = getVariableValues(schema, definition.variableDefinitions ?? [], { ...variables }, { maxErrors: MAX_VARIABLE_ERRORS });
+    // Every coercion error is the client's, "Too many errors processing variables" included.
+    if (coerced.errors) return coerced.errors.map((error) => badInput(error.message, error.nodes));
     const fragments = new Map(operation.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
     const fields: FieldNode[] = [];
     const seen = new Set<string>();
@@ -78,18 +87,18 @@ export function createOperationGuard(options: OperationGuardOptions) {
         continue; // execution reports the bad argument
       }
       if (Array.isArray(args.activityIds)) {
-        if (args.activityIds.length > maxActivityIds) return badInput(`activityIds may list at most ${maxActivityIds} ids, got ${args.activityIds.length}`);
+        if (args.activityIds.length > maxActivityIds) return [badInput(`activityIds may list at most ${maxActivityIds} ids, got ${args.activityIds.length}`)];
         total += args.activityIds.length;
       }
       if (typeof args.activityId === 'string') total += 1;
     }
-    if (total > maxOperationIds) return badInput(`An operation may ask for at most ${maxOperationIds} activity ids over all its fields, got ${total}`);
+    if (total > maxOperationIds) return [badInput(`An operation may ask for at most ${maxOperationIds} activity ids over all its fields, got ${total}`)];
     return total;
   }
 
   return async function admit(operation: GuardedOperation): Promise<GuardDecision> {
     const ids = idsAsked(operation);
-    if (ids instanceof GraphQLError) return { ids: 0, errors: [ids] };
+    if (Array.isArray(ids)) return { ids: 0, errors: ids };
     if (operation.callerId === undefined || ids === 0) return { ids };
     const decision = await rateLimit.consume(operation.callerId, ids);
     if (decision.ok) return { ids };
@@ -108,6 +117,9 @@ export function createOperationGuard(options: OperationGuardOptions) {
   };
 }
 
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+/** Coercion errors reported at most, as graphql-js's own execute does (one more says the limit was reached). */
+const MAX_VARIABLE_ERRORS = 50;
+
+function badInput(message: string, nodes?: GraphQLError['nodes']): GraphQLError {
+  return new GraphQLError(message, { ...(nodes ? { nodes } : {}), extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
 }
