@@ -1,31 +1,44 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
 import { createApollo, type Credentials, type LinkState } from './apollo';
 import { Board } from './Board';
-import { jwtFromFragment, parseIds, isUuid, viewFromUrl, viewToUrl, type View } from './view';
+import { adoptJwtFromFragment, parseIds, isUuid, storeSecret, storedSecret, viewFromUrl, viewToUrl, type View } from './view';
 
 interface AppConfig {
   authMode: 'passthrough' | 'jwt' | 'open';
   demo?: View;
 }
 
-const TOKEN_KEY = 'cleartax-token';
-const JWT_KEY = 'gateway-jwt';
-
 export function App() {
   const [config, setConfig] = useState<AppConfig | undefined>();
   const [view, setView] = useState<View | undefined>(viewFromUrl);
-  const [secret, setSecret] = useState<string>(() => jwtFromFragment() ?? sessionStorage.getItem(JWT_KEY) ?? sessionStorage.getItem(TOKEN_KEY) ?? '');
+  // A JWT handed over as #jwt=… was moved into sessionStorage before the first render (main.tsx).
+  const [secret, setSecret] = useState<string>(() => storedSecret(undefined));
   const [linkState, setLinkState] = useState<LinkState>('connecting');
   const [wasDisconnected, setWasDisconnected] = useState(false);
+  const [isUpstreamDown, setIsUpstreamDown] = useState(false);
+  const authMode = useRef<AppConfig['authMode'] | undefined>(undefined);
 
   useEffect(() => {
+    const adopt = (next: AppConfig) => {
+      authMode.current = next.authMode;
+      setConfig(next);
+      setSecret(storedSecret(next.authMode));
+    };
     void fetch('/app-config.json')
       .then((response) => response.json() as Promise<AppConfig>)
-      .then(setConfig, () => setConfig({ authMode: 'passthrough' }));
+      .then(adopt, () => adopt({ authMode: 'passthrough' }));
     const onPop = () => setView(viewFromUrl());
+    // A new #jwt=… in this tab (an identity provider's redirect): take it, and off the address bar.
+    const onHash = () => {
+      if (adoptJwtFromFragment()) setSecret(storedSecret(authMode.current));
+    };
     window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
+    window.addEventListener('hashchange', onHash);
+    return () => {
+      window.removeEventListener('popstate', onPop);
+      window.removeEventListener('hashchange', onHash);
+    };
   }, []);
 
   // The simulator keeps starting demo uploads: while the demo is shown, pick up new ones.
@@ -65,7 +78,7 @@ export function App() {
     <div className="page">
       <header className="top">
         <h1>Upload status board</h1>
-        <ConnectionBanner state={linkState} wasDisconnected={wasDisconnected} />
+        <ConnectionBanner state={linkState} wasDisconnected={wasDisconnected} isUpstreamDown={isUpstreamDown} />
       </header>
       {config?.authMode === 'passthrough' && (
         <p className="note">Passthrough mode reads with your own ClearTax token: for internal tools only. It stays in this tab (sessionStorage).</p>
@@ -75,7 +88,7 @@ export function App() {
           label={config.authMode === 'jwt' ? 'JWT' : 'ClearTax token'}
           value={secret}
           onSave={(value) => {
-            sessionStorage.setItem(config.authMode === 'jwt' ? JWT_KEY : TOKEN_KEY, value);
+            storeSecret(config.authMode === 'jwt' ? 'jwt' : 'passthrough', value);
             setSecret(value);
           }}
         />
@@ -90,7 +103,7 @@ export function App() {
       {!config && <p className="note">Loading…</p>}
       {client && shown && !needsSecret && (
         <ApolloProvider client={client}>
-          <Board view={shown} />
+          <Board view={shown} onUpstreamDown={setIsUpstreamDown} />
         </ApolloProvider>
       )}
       {config && !shown && <p className="note">Paste a taxable entity id and activity ids above to watch them live.</p>}
@@ -98,7 +111,20 @@ export function App() {
   );
 }
 
-function ConnectionBanner({ state, wasDisconnected }: { state: LinkState; wasDisconnected: boolean }) {
+/**
+ * One health signal for the whole board. The gateway connection comes first (without it
+ * nothing is known about upstream); then upstream: while the gateway says it cannot
+ * reach ClearTax (stale subscription events, UPSTREAM_UNAVAILABLE answers), "Live"
+ * would be a lie.
+ */
+function ConnectionBanner({ state, wasDisconnected, isUpstreamDown }: { state: LinkState; wasDisconnected: boolean; isUpstreamDown: boolean }) {
+  const isGatewayDown = state === 'disconnected' || (state === 'connecting' && wasDisconnected);
+  if (isUpstreamDown && !isGatewayDown)
+    return (
+      <p className="banner warn" role="status" data-testid="connection-banner" data-state="upstream-down">
+        Upstream unreachable: showing the last known state
+      </p>
+    );
   if (state === 'idle')
     return (
       <p className="banner" data-testid="connection-banner" data-state="idle">

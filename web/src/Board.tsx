@@ -1,58 +1,125 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { CombinedGraphQLErrors } from '@apollo/client';
-import { useQuery, useSubscription } from '@apollo/client/react';
-import { UploadActivitiesDocument, UploadActivitiesStatusChangedDocument, type UploadActivityFieldsFragment } from '../../schema/generated/graphql';
-import type { View } from './view';
+import { useFragment, useQuery, useSubscription } from '@apollo/client/react';
+import {
+  UploadActivitiesDocument,
+  UploadActivitiesStatusChangedDocument,
+  UploadActivityFieldsFragmentDoc,
+  type UploadActivityFieldsFragment,
+} from '../../schema/generated/graphql';
+import { viewHref, type View } from './view';
 
-/** The board: one query for the rows, one subscription that updates them in place (normalised by id). */
-export function Board({ view }: { view: View }) {
+/** An error that reached a row, and the state the row had when it arrived. */
+interface Problem {
+  code: string;
+  message: string;
+  /** The row's state (`versionOf`) when the error arrived: any newer state supersedes the error. */
+  over: string | undefined;
+}
+
+/**
+ * The board: one query for the rows, one subscription that updates them (normalised by
+ * id). Each row shows the latest thing that reached it by any path: its state in the
+ * cache (the newer read of query answers and subscription events, see apollo.ts), or
+ * an error that arrived after that state. A re-query (an id added, a new demo upload)
+ * that fails for a row therefore shows its error only until a newer state arrives.
+ */
+export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (isDown: boolean) => void }) {
   const variables = { taxableEntityId: view.taxableEntityId, activityIds: view.activityIds };
   const { data, error, loading } = useQuery(UploadActivitiesDocument, { variables, errorPolicy: 'all' });
   useSubscription(UploadActivitiesStatusChangedDocument, { variables });
   const now = useNow(1000);
 
-  // Per-row errors come with the query's network result; a subscription event that later
-  // updates the cache re-renders the rows without them, so they are kept per activity.
-  const [rowErrors, setRowErrors] = useState(() => new Map<string, string>());
+  const from = useMemo(
+    () => view.activityIds.map((activityId) => ({ __typename: 'UploadActivity' as const, id: `UploadActivity:${view.taxableEntityId}:${activityId}` })),
+    [view.taxableEntityId, view.activityIds],
+  );
+  const { data: cached } = useFragment({ fragment: UploadActivityFieldsFragmentDoc, from });
+  const activities = view.activityIds.map((_, index) => asActivity(cached[index]));
+
+  // Errors come with a query's network result only; each is kept per activity, with the
+  // state it found, until a newer state of that activity arrives.
+  const [problems, setProblems] = useState<ReadonlyMap<string, Problem>>(() => new Map());
+  const handled = useRef(new WeakSet<object>());
   useEffect(() => {
-    if (!CombinedGraphQLErrors.is(error)) return;
-    setRowErrors((current) => {
-      const next = new Map(current);
+    if (!error || handled.current.has(error)) return;
+    handled.current.add(error);
+    const found = new Map<string, Problem>();
+    const record = (index: number, code: string, message: string) => {
+      const activityId = view.activityIds[index];
+      if (activityId) found.set(activityId, { code, message, over: versionOf(activities[index]) });
+    };
+    const everyRow = (code: string, message: string) => view.activityIds.forEach((_, index) => record(index, code, message));
+    if (CombinedGraphQLErrors.is(error)) {
       for (const e of error.errors) {
         const index = e.path?.[1];
-        const activityId = typeof index === 'number' ? view.activityIds[index] : undefined;
-        if (activityId) next.set(activityId, describe(String(e.extensions?.code ?? ''), e.message));
+        const code = String(e.extensions?.code ?? '');
+        if (typeof index === 'number') record(index, code, e.message);
+        else everyRow(code, e.message);
       }
-      return next;
-    });
-  }, [error, view.activityIds]);
-  const wholeError =
-    error && !(CombinedGraphQLErrors.is(error) && error.errors.some((e) => typeof e.path?.[1] === 'number'))
-      ? describe(CombinedGraphQLErrors.is(error) ? String(error.errors[0]?.extensions?.code ?? '') : 'NETWORK', error.message)
-      : undefined;
+    } else everyRow('NETWORK', error.message);
+    setProblems((current) => new Map([...current, ...found]));
+  }, [error, view.activityIds, activities]);
+
+  const rows = view.activityIds.map((activityId, index) => {
+    const activity = activities[index];
+    const problem = problems.get(activityId);
+    // Current only while nothing newer reached the row: no newer state, no answer for it in the latest query result.
+    const isCurrent = problem !== undefined && problem.over === versionOf(activity) && !data?.uploadActivities?.[index];
+    return { activityId, activity, problem: isCurrent ? problem : undefined };
+  });
+
+  const isUpstreamDown = rows.some(({ activity, problem }) =>
+    problem ? problem.code === 'UPSTREAM_UNAVAILABLE' : activity?.isStale === true && !activity.isTerminal,
+  );
+  useEffect(() => onUpstreamDown(isUpstreamDown), [isUpstreamDown, onUpstreamDown]);
+  useEffect(() => () => onUpstreamDown(false), [onUpstreamDown]);
 
   return (
     <section className="board" aria-busy={loading}>
       <p className="entity">
-        Entity <code>{view.taxableEntityId}</code> · {view.activityIds.length} {view.activityIds.length === 1 ? 'activity' : 'activities'}
+        Entity <code>{view.taxableEntityId}</code> · {view.activityIds.length} {view.activityIds.length === 1 ? 'activity' : 'activities'} ·{' '}
+        <a className="view-link" href={viewHref(view)} data-testid="view-link">
+          link to this view
+        </a>
       </p>
-      {wholeError && (
-        <p className="row-error" role="alert">
-          {wholeError}
-        </p>
-      )}
       <ul className="rows">
-        {view.activityIds.map((activityId, index) => {
-          const activity = data?.uploadActivities?.[index] ?? undefined;
-          return (
-            <li key={activityId} className="row" data-testid={`row-${activityId}`} data-status={activity?.status ?? (rowErrors.has(activityId) ? 'ERROR' : 'LOADING')}>
-              {activity ? <Activity activity={activity} now={now} /> : <Missing activityId={activityId} message={rowErrors.get(activityId) ?? (loading ? 'Loading…' : 'No answer yet')} />}
-            </li>
-          );
-        })}
+        {rows.map(({ activityId, activity, problem }) => (
+          <li
+            key={activityId}
+            className="row"
+            data-testid={`row-${activityId}`}
+            data-status={activity?.status ?? (problem ? 'ERROR' : 'LOADING')}
+            {...(problem ? { 'data-problem': problem.code } : {})}
+          >
+            {activity ? (
+              <>
+                <Activity activity={activity} now={now} />
+                {problem && (
+                  <p className="row-error" data-testid="row-error">
+                    {describe(problem.code, problem.message)}: showing the last known state
+                  </p>
+                )}
+              </>
+            ) : (
+              <Missing activityId={activityId} message={problem ? describe(problem.code, problem.message) : loading ? 'Loading…' : 'No answer yet'} />
+            )}
+          </li>
+        ))}
       </ul>
     </section>
   );
+}
+
+/** A complete activity from the cache, or nothing (not read yet). */
+function asActivity(value: unknown): UploadActivityFieldsFragment | undefined {
+  const candidate = value as Partial<UploadActivityFieldsFragment> | null | undefined;
+  return candidate && typeof candidate.status === 'string' && typeof candidate.fetchedAt === 'string' ? (candidate as UploadActivityFieldsFragment) : undefined;
+}
+
+/** Which state a row shows: a new read (fetchedAt) or a change of staleness is a newer state. */
+function versionOf(activity: UploadActivityFieldsFragment | undefined): string | undefined {
+  return activity && `${activity.fetchedAt}|${activity.isStale}`;
 }
 
 const STEPS: Record<string, number> = { INIT: 10, UPLOADED: 30, QUEUED: 50, PROCESSING: 80, PROCESSED: 100, ABORTED: 100 };
@@ -112,7 +179,7 @@ function describe(code: string, message: string): string {
     case 'UNAUTHENTICATED':
       return 'Sign-in needed: the credentials were refused';
     case 'UPSTREAM_UNAVAILABLE':
-      return 'Upstream unavailable: ClearTax did not answer, try again shortly';
+      return 'Upstream unavailable: ClearTax did not answer';
     case 'RATE_LIMITED':
       return 'Too many reads: slowing down';
     default:

@@ -1,8 +1,10 @@
-import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, type StoreObject } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { createClient } from 'graphql-ws';
+import { map } from 'rxjs';
+import { UploadActivityFieldsFragmentDoc } from '../../schema/generated/graphql';
 
 export type Credentials = { kind: 'none' } | { kind: 'cleartax'; token: string } | { kind: 'jwt'; jwt: string };
 /** `idle`: the socket closed normally because nothing is subscribed (every activity finished). */
@@ -50,5 +52,35 @@ export function createApollo(credentials: () => Credentials, onLinkState: (state
     http,
   );
   // UploadActivity.id is global: a subscription event updates the query's row in place.
-  return new ApolloClient({ link, cache: new InMemoryCache() });
+  const cache = new InMemoryCache();
+  return new ApolloClient({ link: keepNewerReads(cache).concat(link), cache });
+}
+
+/**
+ * Query answers and subscription events write the same normalised activity, in the
+ * order they arrive, and they arrive on two channels (HTTP, WebSocket). This link makes
+ * the newer read win instead (by `fetchedAt`; on a tie, the later arrival): an activity
+ * in a result that is older than the one in the cache is replaced by the cached one
+ * before the result is written, so a query answer read before an event already shown,
+ * but arriving after it, never takes a row back (the subscription would not correct it:
+ * it sends changes only). A stale event carries the last state its poller knows, which
+ * may be older than a query's read: the newer state stays, marked stale.
+ */
+function keepNewerReads(cache: InMemoryCache): ApolloLink {
+  function newer(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(newer);
+    if (value === null || typeof value !== 'object') return value;
+    const incoming = value as Record<string, unknown>;
+    if (incoming.__typename !== 'UploadActivity' || typeof incoming.fetchedAt !== 'string') {
+      return Object.fromEntries(Object.entries(incoming).map(([field, child]) => [field, newer(child)]));
+    }
+    const id = cache.identify(incoming as StoreObject);
+    const known = id ? cache.readFragment({ fragment: UploadActivityFieldsFragmentDoc, id }) : null;
+    if (!known || !(Date.parse(known.fetchedAt) > Date.parse(incoming.fetchedAt))) return incoming;
+    const kept: Record<string, unknown> = { ...incoming };
+    for (const field of Object.keys(incoming)) if (field in known) kept[field] = known[field as keyof typeof known];
+    if ('isStale' in incoming) kept.isStale = known.isStale || incoming.isStale === true;
+    return kept;
+  }
+  return new ApolloLink((operation, forward) => forward(operation).pipe(map((result) => (result.data ? { ...result, data: newer(result.data) as typeof result.data } : result))));
 }

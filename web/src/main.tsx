@@ -1,7 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { adoptJwtFromFragment } from './view';
 import './styles.css';
+
+// Before anything renders or builds a link: a #jwt=… goes into sessionStorage and off the address bar.
+adoptJwtFromFragment();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
