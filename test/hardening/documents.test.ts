@@ -19,7 +19,8 @@ function errorsOf(client: ReturnType<typeof connect>, query: string): Promise<un
 
 describe('documents from a hostile client (issue 8, item 1)', () => {
   it('stops parsing at MAX_QUERY_TOKENS on WebSocket: 30 spread bombs leave nothing on the heap', async () => {
-    const { app } = await startStack();
+    // All 30 queued at once for one caller: room for them in its queue of new documents.
+    const { app } = await startStack({ MAX_PENDING_DOCUMENTS: '40' });
     const client = connect(app.url);
     await errorsOf(client, '{ __typename }'); // connection and schema warm
     const before = heapAfterGc();
@@ -40,18 +41,20 @@ describe('documents from a hostile client (issue 8, item 1)', () => {
     expect(json.errors![0]).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
   });
 
-  it('bounds the shared document cache by bytes: 200 distinct valid documents of ~1,800 tokens stay within it', async () => {
-    const { app, raw } = await startStack();
+  it('bounds the shared document cache by bytes: of 60 distinct valid documents of ~1,800 tokens, what stays fits it', async () => {
+    const { app, raw } = await startStack({ MAX_FRAGMENTS: '200' });
     const before = heapAfterGc();
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 60; i++) {
       const { json } = await raw({ query: bigValid(i) }, { 'X-Cleartax-Auth-Token': TOKEN });
       expect(json.errors).toBeUndefined();
     }
+    // Measured from outside the cache, on the heap: its own byte count is what it enforces, so it
+    // always looks in bounds, however wrong its per-document estimate is. The cache may hold 16 MiB
+    // (measured: ~17.5 MB retained, 28 documents); half as much again covers everything else. Kept
+    // whole, the 60 documents hold ~36 MB; an estimate half the real cost would keep 56 (~33 MB).
     const grown = heapAfterGc() - before;
-    // Unbounded by bytes, the cache would keep all 200 (~120 MB).
-    expect(app.documentCache.bytes).toBeLessThanOrEqual(16 * MB);
-    expect(app.documentCache.documents).toBeLessThan(200);
-    expect(grown).toBeLessThan(48 * MB);
+    expect(grown).toBeLessThan(24 * MB);
+    expect(app.documentCache.documents).toBeLessThan(60);
   });
 
   it('still takes the standard introspection query, and an operation of ordinary size', async () => {

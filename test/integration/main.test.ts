@@ -85,31 +85,45 @@ describe('npm start (src/main.ts)', () => {
     );
   });
 
-  it('on SIGTERM with reads stuck upstream, answers them UPSTREAM_UNAVAILABLE within SHUTDOWN_GRACE_MS and exits 0', async () => {
+  it('on SIGTERM with reads stuck upstream, gives them the drain, answers them UPSTREAM_UNAVAILABLE within SHUTDOWN_GRACE_MS and exits 0', async () => {
+    const graceMs = 2000;
     const stuck = await startFakeUpstream(() => undefined); // accepts, never answers
     const { child, output } = startMain({
       CLEARTAX_BASE_URL: stuck.url,
-      SHUTDOWN_GRACE_MS: '1500',
+      SHUTDOWN_GRACE_MS: String(graceMs),
       UPSTREAM_TIMEOUT_MS: '30000',
       REQUEST_DEADLINE_MS: '60000',
     });
     await expect.poll(output, { timeout: 15_000, interval: 50 }).toContain('GraphQL:');
     const url = /GraphQL:\s+(\S+)/.exec(output())![1]!;
+    let killedAt = Infinity;
     const answers = Array.from({ length: 10 }, (_, i) =>
       fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-Cleartax-Auth-Token': 'demo' },
         body: JSON.stringify({ query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${i}2222222-3333-4444-8555-666666666666") { status } }` }),
-      }).then(async (response) => ({ status: response.status, body: (await response.json()) as { errors: { message: string; extensions: { code: string } }[] } })),
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { errors: { message: string; extensions: { code: string } }[] },
+        afterSigtermMs: Date.now() - killedAt,
+      })),
     );
     await expect.poll(() => stuck.requests.length, { timeout: 10_000 }).toBe(10);
+    killedAt = Date.now();
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
+    const exitedAfterMs = Date.now() - killedAt;
     expect(code).toBe(0);
-    for (const { status, body } of await Promise.all(answers)) {
+    for (const { status, body, afterSigtermMs } of await Promise.all(answers)) {
       expect(status).toBe(200);
       expect(body.errors[0]).toMatchObject({ message: 'The gateway is shutting down', extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+      // Not cut short: the reads had the drain, aborted only in its last fifth (at 1.6 s of 2 s).
+      // A busy machine can only make this later.
+      expect(afterSigtermMs).toBeGreaterThanOrEqual(1500);
+      // Within the grace (2 s), with room for a busy machine; far sooner than the 10 s default.
+      expect(afterSigtermMs).toBeLessThan(graceMs + 3000);
     }
+    expect(exitedAfterMs).toBeLessThan(graceMs + 3000);
   });
 
   it('treats clients that hang up mid-request, or send a malformed body, as no error: nothing at error level, no stack on stderr', async () => {

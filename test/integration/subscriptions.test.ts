@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { parse } from 'graphql';
+import { once } from 'node:events';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { parse, print } from 'graphql';
 import WebSocket from 'ws';
 import {
   UploadActivitiesStatusChangedDocument,
@@ -199,16 +200,63 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     await expect.poll(() => late.events.map(seen)).toEqual(['4:true', '4:false']);
   });
 
-  it('shows delivery lag and the slowest subscriber\'s backlog on /metrics', async () => {
+  it('shows delivery lag on /metrics', async () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
     const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
     await expect.poll(() => sub.events.length).toBe(1);
+    const before = Number(/^gateway_delivery_lag_seconds_count (\d+)$/m.exec(await (await fetch(app.metricsUrl)).text())?.[1]);
     simulator.setState(ENTITY, a.activityId, { queuedCount: 1 });
     await expect.poll(() => sub.events.length).toBe(2);
     const text = await (await fetch(app.metricsUrl)).text();
-    expect(Number(/^gateway_delivery_lag_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
-    expect(text).toMatch(/^gateway_subscriber_queue_max 0$/m);
+    expect(Number(/^gateway_delivery_lag_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(before);
+  });
+
+  it("shows the slowest subscriber's backlog on /metrics: it rises while a client stops reading, and falls to 0 once it reads again", async () => {
+    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '20' });
+    const N = 20;
+    // Each event carries a 60 KB message, so a client that stops reading soon fills the socket's
+    // buffers; graphql-ws then waits on its write and the subscriber's undelivered events pile up
+    // (at most one per activity).
+    const message = (round: number) => `round ${round} `.padEnd(60_000, 'x');
+    const ids = Array.from({ length: N }, () =>
+      simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 1, errorMessage: message(0), isAuto: false }).activityId,
+    );
+    const queueMax = async () => Number(/^gateway_subscriber_queue_max (\d+)$/m.exec(await (await fetch(app.metricsUrl)).text())?.[1]);
+
+    const socket = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    onTestFinished(() => socket.terminate());
+    const received: { type: string }[] = [];
+    socket.on('message', (data) => received.push(JSON.parse(String(data)) as { type: string }));
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: TOKEN } }));
+    await expect.poll(() => received.map((m) => m.type)).toContain('connection_ack');
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: print(UploadActivitiesStatusChangedDocument), variables: { taxableEntityId: ENTITY, activityIds: ids } },
+      }),
+    );
+    const nexts = () => received.filter((m) => m.type === 'next').length;
+    await expect.poll(nexts, { timeout: 5000 }).toBe(N);
+    expect(await queueMax()).toBe(0); // caught up
+
+    socket.pause(); // stops reading: TCP backpressure reaches the gateway
+    let backlog = 0;
+    for (let round = 1; round <= 30 && backlog < N / 2; round++) {
+      const polled = ids.map((id) => requestsFor({ simulator }, id));
+      for (const id of ids) simulator.setState(ENTITY, id, { errorMessage: message(round) });
+      // Every activity read again after its change: the change is the subscriber's to take.
+      await expect.poll(() => ids.every((id, i) => requestsFor({ simulator }, id) > polled[i]! + 1), { timeout: 5000, interval: 5 }).toBe(true);
+      backlog = await queueMax();
+    }
+    expect(backlog).toBeGreaterThanOrEqual(N / 2);
+    expect(backlog).toBeLessThanOrEqual(N); // never more than one per activity
+
+    socket.resume();
+    await expect.poll(queueMax, { timeout: 10_000, interval: 20 }).toBe(0);
+    expect(nexts()).toBeGreaterThan(N);
   });
 
   it('honours Retry-After from a 429, clamped to POLL_MAX_INTERVAL_MS, before polling again', async () => {

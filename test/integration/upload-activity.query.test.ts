@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { connect as connectSocket } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { UploadActivityDocument } from '../../schema/generated/graphql.js';
+import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { ENTITY, TOKEN, startStack } from '../helpers/stack.js';
 
 const MISSING = '99999999-9999-4999-8999-999999999999';
+const HELD = '22222222-3333-4444-8555-666666666666';
 
 describe('Query.uploadActivity over HTTP against the simulator', () => {
   it.each([
@@ -167,7 +171,7 @@ describe('HTTP transport', () => {
     expect(await page.text()).toContain('sandbox');
   });
 
-  it('answers /healthz, /readyz (200 with upstream ok or down; 503 only while draining) and /metrics', async () => {
+  it('answers /healthz, /readyz (200 with upstream ok, and still 200 with upstream down) and /metrics', async () => {
     const { app, simulator } = await startStack();
     const root = app.url.replace(/\/graphql$/, '');
     expect(await (await fetch(`${root}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -182,5 +186,58 @@ describe('HTTP transport', () => {
     const upstreamDown = await fetch(`${root}/readyz`);
     expect(upstreamDown.status).toBe(200);
     expect(await upstreamDown.json()).toEqual({ status: 'ok', checks: { upstream: 'down', redis: 'off' } });
+  });
+
+  it('answers /readyz 503 while draining: asked over a connection that a request in flight keeps open, once new connections are refused', async () => {
+    // Upstream holds every status read until the test releases it; its root (the readiness ping) answers at once.
+    let release: (() => void) | undefined;
+    const upstream = await startFakeUpstream((req, res) => {
+      if (!req.url?.includes('/upload_activity/')) return void res.writeHead(200).end('{}');
+      release = () =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ activityId: HELD, status: 'QUEUED', errorMessage: null, queuedCount: 2 }));
+    });
+    const { app } = await startStack({ CLEARTAX_BASE_URL: upstream.url, SHUTDOWN_GRACE_MS: '15000', UPSTREAM_TIMEOUT_MS: '15000', REQUEST_DEADLINE_MS: '15000' });
+    const port = Number(new URL(app.url).port);
+    const root = app.url.replace(/\/graphql$/, '');
+    const ready = await fetch(`${root}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { upstream: 'ok', redis: 'off' } });
+
+    // One keep-alive connection, busy with a query whose read upstream holds: the drain must wait for it.
+    const socket = connectSocket(port, '127.0.0.1');
+    onTestFinished(() => void socket.destroy());
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (chunk) => (received += String(chunk)));
+    const ended = once(socket, 'close');
+    const body = JSON.stringify({ query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${HELD}") { status queuedCount } }` });
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-Cleartax-Auth-Token: ${TOKEN}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await expect.poll(() => release, { timeout: 5000 }).toBeDefined();
+
+    const stopping = app.stop();
+    // Draining: the listener is closed, so a new connection is refused.
+    const isRefused = () =>
+      new Promise<boolean>((resolve) => {
+        const probe = connectSocket(port, '127.0.0.1');
+        probe.once('connect', () => (probe.destroy(), resolve(false)));
+        probe.once('error', () => resolve(true));
+      });
+    await expect.poll(isRefused, { timeout: 5000 }).toBe(true);
+
+    // /readyz on the open connection, pipelined behind the held query: it is answered now, during
+    // the drain (its upstream check reaches upstream), and written once the query's answer is out.
+    const pings = () => upstream.requests.filter((r) => r.url === '/').length;
+    const pingsBefore = pings();
+    socket.write(`GET /readyz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await expect.poll(pings, { timeout: 5000 }).toBeGreaterThan(pingsBefore);
+    release!();
+    await ended; // the drain closes the connection once both are answered
+    await stopping;
+    expect([...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1])).toEqual(['200', '503']);
+    expect(received).toContain('{"data":{"uploadActivity":{"status":"QUEUED","queuedCount":2}}}');
+    expect(received).toContain('{"status":"unavailable","checks":{"upstream":"ok","redis":"off"}}');
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { activityKey, type ActivityKey, type StatusEvent } from '../../src/domain/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createAppPubSub } from '../../src/pubsub.js';
@@ -30,7 +30,7 @@ async function setup(options: Partial<StatusWatcherOptions> = {}) {
 /** Drains a subscription into a list, in the background. */
 function collect(subscription: StatusSubscription): string[] {
   const seen: string[] = [];
-  const label = (e: StatusEvent) => (e.type === 'snapshot' ? `${e.snapshot.rawStatus}:${e.snapshot.queuedCount}` : e.code);
+  const label = (e: StatusEvent) => (e.type === 'snapshot' ? `${e.snapshot.rawStatus}:${e.snapshot.queuedCount}${e.isStale ? ':stale' : ''}` : e.code);
   void (async () => {
     for await (const event of subscription) seen.push(label(event));
     seen.push('done');
@@ -94,6 +94,40 @@ describe('StatusWatcher', () => {
     await watcher.stop();
     expect(simulator.stats.requests).toBeGreaterThanOrEqual(4);
     expect(source.stats.upstream).toBe(simulator.stats.requests);
+  });
+
+  it('says isStale only once polls have failed for staleAfterMs: not at the first failure, not much later', async () => {
+    // Only Date is faked, and it runs on with real time (shouldAdvanceTime): timers, sockets and
+    // the simulator stay real, and the test moves the watcher's clock forward past or short of the
+    // threshold at will, so the threshold is pinned both ways without any timed assertion.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, advanceTimeDelta: 5 });
+    onTestFinished(() => void vi.useRealTimers());
+    const staleAfterMs = 60_000;
+    const { simulator, watcher, activity, requestsFor } = await setup({ staleAfterMs });
+    const key = activity('QUEUED', 3);
+    const seen = collect(watcher.watch(TOKEN, [key]));
+    await expect.poll(() => seen).toEqual(['QUEUED:3']);
+
+    simulator.addFault({ activityId: key.activityId, status: 503, times: Infinity });
+    const outageStart = Date.now(); // no poll can have failed before this
+    const failed = requestsFor(key);
+    await expect.poll(() => requestsFor(key), { timeout: 5000 }).toBeGreaterThanOrEqual(failed + 5);
+    const failing = Date.now(); // the first failed poll is behind us: polls have failed since no later than this
+    expect(seen).toEqual(['QUEUED:3']);
+
+    // Polls have failed for at most staleAfterMs - 5 s (plus what real time adds meanwhile): not stale yet.
+    vi.setSystemTime(outageStart + staleAfterMs - 5000);
+    const shortOfIt = requestsFor(key);
+    await expect.poll(() => requestsFor(key), { timeout: 5000 }).toBeGreaterThanOrEqual(shortOfIt + 5);
+    expect(seen).toEqual(['QUEUED:3']);
+
+    // Polls have failed for at least staleAfterMs + 1 s: the next failed poll says so, with the last known state.
+    vi.setSystemTime(failing + staleAfterMs + 1000);
+    await expect.poll(() => seen, { timeout: 5000 }).toEqual(['QUEUED:3', 'QUEUED:3:stale']);
+
+    // The next good poll says it is fresh again.
+    simulator.clearFaults();
+    await expect.poll(() => seen, { timeout: 5000 }).toEqual(['QUEUED:3', 'QUEUED:3:stale', 'QUEUED:3']);
   });
 
   it('ends a key with its error (NOT_FOUND) and stops polling it', async () => {
