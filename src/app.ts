@@ -22,7 +22,8 @@ import { createAccessLog } from './server/access-log.js';
 import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
 import { createAccess } from './access/create-access.js';
 import type { createCluster } from './cluster/index.js';
-import type { AccessResult } from './access/caller.js';
+import type { AccessResult, Presented } from './access/caller.js';
+import { clientAddress } from './access/open.js';
 import { createRateLimit } from './access/rate-limit.js';
 import { corsFor, createOriginRefusalLog, isAllowedUpgradeOrigin } from './server/cors.js';
 import { operationLimitRules } from './server/operation-limits.js';
@@ -158,6 +159,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     const prepare = createOperationPreparer({
       schema,
       maxTokens: config.maxQueryTokens,
+      maxPendingDocuments: config.maxPendingDocuments,
+      maxFragments: config.maxFragments,
       validationRules: [
         ...operationLimitRules({ maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases }),
         // The same rule Apollo adds for HTTP, so WebSocket refuses introspection too.
@@ -172,6 +175,10 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     const accessLog = createAccessLog({ logger: logger.child({ component: 'access' }), enabled: config.accessLog });
     const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy, onRefused: createOriginRefusalLog(logger) };
     const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
+    // Fairness between callers for new documents: a verified JWT subject, or else the
+    // client address, which (unlike a made-up ClearTax token) a client cannot multiply.
+    const callerKey = (result: AccessResult, request: Presented) =>
+      config.authMode === 'jwt' && 'caller' in result ? result.caller.id : `ip:${clientAddress(request, config.trustProxy)}`;
     documentCache = () => prepare.cache;
     const endpoint = createWebSocketEndpoint({
       httpServer,
@@ -195,6 +202,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       },
       acceptUpgrade: (request) => isAllowedUpgradeOrigin(request, browser),
       admit,
+      callerKey: (result, request) => callerKey(result, presented(request)),
       context: (result, scope, request) => operationContext(result, request, scope),
     });
     ws = endpoint;
@@ -234,10 +242,14 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       else logger.warn({ webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build');
     }
     mountGraphQL(app, apollo, {
-      context: async (request) => operationContext(await access.fromRequest(presented(request)), scopeOfRequest(request)),
+      context: async (request) => {
+        const result = await access.fromRequest(presented(request));
+        return { context: operationContext(result, scopeOfRequest(request)), callerKey: callerKey(result, presented(request)) };
+      },
       maxBodyBytes: config.maxBodyBytes,
       logger,
       accessLog,
+      prepare,
     });
     httpServer.on('request', app);
 

@@ -72,6 +72,10 @@ export interface Config {
   maxBodyBytes: number;
   /** MAX_QUERY_TOKENS: lexical tokens per GraphQL document, checked while parsing. @default 2000 */
   maxQueryTokens: number;
+  /** MAX_PENDING_DOCUMENTS: new documents one caller may have waiting to be parsed and validated; past it RATE_LIMITED. @default 20 */
+  maxPendingDocuments: number;
+  /** MAX_FRAGMENTS: fragment definitions per document, counted before validation. @default 50 */
+  maxFragments: number;
   /** MAX_CONNECTIONS: open WebSockets; past it upgrades get 503. @default 10000 */
   maxConnections: number;
   /** WS_MAX_MESSAGES_PER_SECOND: messages one WebSocket may send per second; past it, close 1008. @default 100 */
@@ -194,6 +198,8 @@ const variables = {
   MAX_BODY_BYTES: [int(1024, 100 * 1024 * 1024), '102400'],
   MAX_QUERY_TOKENS: [int(100, 1_000_000), '2000'],
   MAX_CONNECTIONS: [int(1, 1_000_000), '10000'],
+  MAX_PENDING_DOCUMENTS: [int(1, 100_000), '20'],
+  MAX_FRAGMENTS: [int(0, 10_000), '50'],
   WS_MAX_MESSAGES_PER_SECOND: [int(1, 1_000_000), '100'],
   UPSTREAM_MAX_BODY_BYTES: [int(1024, 100 * 1024 * 1024), '65536'],
   TERMINAL_CACHE_MAX_BYTES: [int(1024), '16777216'],
@@ -301,6 +307,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBodyBytes: p.MAX_BODY_BYTES,
     maxQueryTokens: p.MAX_QUERY_TOKENS,
     maxConnections: p.MAX_CONNECTIONS,
+    maxPendingDocuments: p.MAX_PENDING_DOCUMENTS,
+    maxFragments: p.MAX_FRAGMENTS,
     wsMaxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND,
     upstreamMaxBodyBytes: p.UPSTREAM_MAX_BODY_BYTES,
     terminalCacheMaxBytes: p.TERMINAL_CACHE_MAX_BYTES,

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { maskError } from '../errors.js';
 import { logOperationErrors } from './error-logging.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
-import type { Admit, OperationPreparer } from './operation.js';
+import type { Admit, EndTurn, OperationPreparer } from './operation.js';
 import { scopeOfRequest } from './request-scope.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
@@ -37,9 +37,28 @@ export interface ApolloOptions<TContext extends BaseContext> {
  * operation's context value under a symbol (Apollo shallow-copies the context, so
  * an enumerable own property survives where a WeakMap key would not).
  */
-const recordOfRequest = new WeakMap<Request, OperationRecord>();
-const ACCESS_RECORD = Symbol('access record');
-const recordOfContext = (contextValue: object): OperationRecord | undefined => (contextValue as { [ACCESS_RECORD]?: OperationRecord })[ACCESS_RECORD];
+const HTTP_OPERATION = Symbol('http operation');
+/** What the HTTP transport keeps about one request's operation beside its context. */
+class HttpOperation<TContext> {
+  context: TContext | undefined;
+  private endTurn: EndTurn | undefined;
+
+  constructor(readonly record: OperationRecord) {}
+
+  /** Holds the document queue's turn until `end()`. */
+  holdTurn(endTurn: EndTurn | undefined): void {
+    this.endTurn = endTurn;
+  }
+
+  /** Ends the turn, if one is held. Idempotent. */
+  end(): void {
+    const endTurn = this.endTurn;
+    this.endTurn = undefined;
+    endTurn?.();
+  }
+}
+const operationOfRequest = new WeakMap<Request, HttpOperation<unknown>>();
+const operationOf = (contextValue: object): HttpOperation<unknown> | undefined => (contextValue as { [HTTP_OPERATION]?: HttpOperation<unknown> })[HTTP_OPERATION];
 
 /**
  * Apollo Server for GraphQL over HTTP: CSRF prevention on, the shared document
@@ -52,10 +71,25 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       let record: OperationRecord | undefined;
+      let operation: HttpOperation<unknown> | undefined;
       return {
         async didResolveSource({ contextValue }) {
-          record = recordOfContext(contextValue);
+          operation = operationOf(contextValue);
+          record = operation?.record;
           if (record) record.isOperation = true;
+        },
+        // A new document's turn in the queue (taken in mountGraphQL) lasts while Apollo parses and validates it.
+        async parsingDidStart() {
+          return async (error) => {
+            if (error) operation?.end();
+          };
+        },
+        async validationDidStart() {
+          // After Apollo has stored a valid document, so what waited for it finds it cached.
+          return async () => void setImmediate(() => operation?.end());
+        },
+        async willSendResponse() {
+          operation?.end();
         },
         async didResolveOperation({ operation, document, operationName, request, contextValue }) {
           if (record) {
@@ -75,7 +109,7 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
           if (admission?.errors?.length) throw admission.errors[0];
         },
         async didEncounterErrors({ errors, operationName, request, contextValue }) {
-          (record ?? recordOfContext(contextValue))?.failed(errors);
+          (record ?? operationOf(contextValue)?.record)?.failed(errors);
           const requestId = request.http?.headers.get('x-request-id');
           logOperationErrors(logger, errors, { transport: 'http', operationName, requestId });
         },
@@ -105,8 +139,10 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
 }
 
 export interface MountOptions<TContext> {
-  /** Builds each operation's context from its request. */
-  context: (request: Request) => TContext | Promise<TContext>;
+  /** Builds each operation's context from its request, with the key its new documents queue under. */
+  context: (request: Request) => Promise<{ context: TContext; callerKey: string }>;
+  /** The shared parse/validate step: its queue of new documents, fair between callers. */
+  prepare: OperationPreparer;
   /** Largest request body (MAX_BODY_BYTES). @default none: required */
   maxBodyBytes: number;
   logger: Logger;
@@ -125,8 +161,10 @@ export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo:
     '/graphql',
     (req, res, next) => {
       const record = new OperationRecord(scopeOfRequest(req).requestId, 'http');
-      recordOfRequest.set(req, record);
+      const operation = new HttpOperation<TContext>(record);
+      operationOfRequest.set(req, operation);
       res.once('close', () => {
+        operation.end();
         // A landing-page load is no operation; anything refused at the HTTP level is logged.
         if (!record.isOperation && res.statusCode < 400) return;
         if (record.outcome === 'ok' && res.statusCode >= 400) record.failedWith(res.statusCode === 400 ? 'BAD_REQUEST' : `HTTP_${res.statusCode}`);
@@ -136,15 +174,46 @@ export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo:
       next();
     },
     express.json({ limit: options.maxBodyBytes }),
+    // Who asks, then (for a document not yet validated) that caller's turn in the queue of
+    // new documents, before Apollo parses and validates anything.
+    async (req, res, next) => {
+      const operation = operationOfRequest.get(req) as HttpOperation<TContext>;
+      const { context, callerKey } = await options.context(req);
+      operation.context = Object.assign(context, { [HTTP_OPERATION]: operation });
+      const query = queryOf(req);
+      if (query === undefined) return next();
+      try {
+        operation.holdTurn(await options.prepare.turn(callerKey, query));
+      } catch (error) {
+        return refuse(res, error as GraphQLError, operation.record);
+      }
+      next();
+    },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const context = await options.context(req);
-        const record = recordOfRequest.get(req);
-        return record ? Object.assign(context, { [ACCESS_RECORD]: record }) : context;
+        const operation = operationOfRequest.get(req) as HttpOperation<TContext> | undefined;
+        return operation?.context ?? (await options.context(req)).context;
       },
     }),
   );
   app.use('/graphql', bodyErrors(options.maxBodyBytes, options.logger));
+}
+
+/** The document text of a GraphQL-over-HTTP request (POST body or GET parameter), if it has one. */
+function queryOf(req: Request): string | undefined {
+  const body = req.body as { query?: unknown } | undefined;
+  if (typeof body?.query === 'string') return body.query;
+  const query = (req.query as Record<string, unknown> | undefined)?.query;
+  return typeof query === 'string' ? query : undefined;
+}
+
+/** Answers a refusal found before Apollo (the document queue's limits) as Apollo would: JSON errors with the error's HTTP status. */
+function refuse(res: Response, error: GraphQLError, record: OperationRecord): void {
+  record.isOperation = true;
+  record.failed([error]);
+  const http = error.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
+  for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
+  res.status(http?.status ?? 400).json({ errors: [maskError(error.toJSON(), error)] });
 }
 
 /** body-parser's failures as GraphQL-over-HTTP errors: the client's mistakes, logged at debug without the body. */
@@ -159,7 +228,7 @@ function bodyErrors(maxBodyBytes: number, logger: Logger): ErrorRequestHandler {
           ? ['BAD_REQUEST', 'The request body is not valid JSON']
           : ['BAD_REQUEST', 'The request body could not be read'];
     logger.debug({ status, code, type: error.type, requestId: _req.headers['x-request-id'] }, 'bad request body');
-    recordOfRequest.get(_req)?.failedWith(code);
+    operationOfRequest.get(_req)?.record.failedWith(code);
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }

@@ -13,6 +13,7 @@ import type { DocumentStore } from '@apollo/server';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../domain/index.js';
 import { GatewayError, maskError } from '../errors.js';
+import { createFairQueue } from '../fair-queue.js';
 
 /** Everything an operation's admission may look at, after its document validated. */
 export interface Admission<TContext> {
@@ -40,7 +41,14 @@ export interface OperationPreparerOptions {
   maxTokens?: number;
   /** Estimated memory the validated-document cache may hold, however many documents that is. @default 16 MiB */
   documentCacheMaxBytes?: number;
+  /** New documents one caller may have waiting to be parsed and validated; past it, RATE_LIMITED (MAX_PENDING_DOCUMENTS). */
+  maxPendingDocuments: number;
+  /** Fragment definitions a document may have, counted before any validation rule runs (MAX_FRAGMENTS). */
+  maxFragments: number;
 }
+
+/** Ends a document's turn in the queue: call it once its parse and validation are done. */
+export type EndTurn = () => void;
 
 /**
  * The step every operation passes before execution, the same for HTTP and
@@ -55,8 +63,23 @@ export interface OperationPreparer {
   readonly parseOptions: { maxTokens: number };
   /** The shared cache of validated documents, for Apollo's `documentStore`. */
   readonly documentStore: DocumentStore;
-  /** The parsed, validated document for `query` (cached), or the errors to answer with. */
-  prepare(query: string): { document: DocumentNode } | { errors: GraphQLError[] };
+  /**
+   * The parsed, validated document for `query`, or the errors to answer with. A
+   * cached document answers at once; a new one waits for `callerKey`'s turn (see
+   * `turn`) and is parsed and validated in it.
+   */
+  prepare(callerKey: string, query: string): Promise<{ document: DocumentNode } | { errors: GraphQLError[] }>;
+  /**
+   * For a transport that parses and validates itself (Apollo): undefined when
+   * `query` is cached, else waits for `callerKey`'s turn to parse and validate a new
+   * document and resolves to the function that ends it. New documents are handled
+   * one at a time, round robin between callers, yielding to the event loop between
+   * them, so one caller's flood delays another by at most one document's work; the
+   * same document asked for again while it is handled waits for that one instead of
+   * queueing. Rejects with RATE_LIMITED past MAX_PENDING_DOCUMENTS waiting for one
+   * caller, and with BAD_USER_INPUT past MAX_FRAGMENTS, before any work.
+   */
+  turn(callerKey: string, query: string): Promise<EndTurn | undefined>;
   /** Errors as a client may see them (`maskError`), keeping their locations. */
   mask(errors: readonly GraphQLError[]): GraphQLError[];
   /** Documents in the cache right now, and their estimated bytes. */
@@ -82,26 +105,100 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     delete: async (key) => documents.delete(key),
   };
 
+  // New documents: one at a time, fair between callers.
+  const queue = createFairQueue({ concurrency: 1 });
+  /** Documents being handled (or waiting) by key: the same document asked for again waits for that turn. */
+  const inTurn = new Map<string, Promise<void>>();
+  /** Documents that failed validation lately: asked again, they take a turn of their own instead of waiting for a cache entry that never comes. */
+  const invalid = new LRUCache<string, true>({ max: 10_000 });
+
+  async function turn(callerKey: string, query: string): Promise<EndTurn | undefined> {
+    const key = prefix + sha256(query);
+    if (documents.has(key)) return undefined;
+    const fragments = countFragments(query);
+    if (fragments > options.maxFragments) {
+      throw new GraphQLError(`A document may define at most ${options.maxFragments} fragments, got ${fragments}`, {
+        extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+      });
+    }
+    const handling = inTurn.get(key);
+    if (handling && !invalid.has(key)) {
+      await handling;
+      if (documents.has(key)) return undefined;
+    }
+    if (queue.waitingFor(callerKey) >= options.maxPendingDocuments) {
+      throw new GraphQLError(`Too many new documents waiting to be validated for this caller (at most ${options.maxPendingDocuments}): try again shortly`, {
+        extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: 1, http: { status: 429, headers: new Map([['retry-after', '1']]) } },
+      });
+    }
+    let endTurn!: () => void;
+    const ended = new Promise<void>((resolve) => (endTurn = resolve));
+    if (!inTurn.has(key)) {
+      inTurn.set(key, ended);
+      void ended.then(() => {
+        if (inTurn.get(key) === ended) inTurn.delete(key);
+        if (!documents.has(key)) invalid.set(key, true);
+      });
+    }
+    return new Promise<EndTurn | undefined>((resolve, reject) => {
+      queue
+        .run(callerKey, async () => {
+          // Between two documents, whatever else is waiting (cached operations, I/O) runs.
+          await new Promise((next) => setImmediate(next));
+          if (documents.has(key)) {
+            endTurn();
+            resolve(undefined);
+            return;
+          }
+          // A transport that never ends its turn cannot stall the queue.
+          const stall = setTimeout(endTurn, TURN_TIMEOUT_MS);
+          resolve(() => {
+            clearTimeout(stall);
+            endTurn();
+          });
+          await ended;
+        })
+        .catch(reject);
+    });
+  }
+
+  function prepareNow(key: string, query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
+    const cached = documents.get(key);
+    if (cached) return { document: cached };
+    let document: DocumentNode;
+    try {
+      document = parse(query, parseOptions);
+    } catch (error) {
+      return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    }
+    const errors = validate(schema, document, rules);
+    if (errors.length > 0) {
+      return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+    }
+    documents.set(key, document);
+    return { document };
+  }
+
   return {
     validationRules,
     parseOptions,
     documentStore,
-    prepare(query) {
+    turn,
+    async prepare(callerKey, query) {
       const key = prefix + sha256(query);
       const cached = documents.get(key);
       if (cached) return { document: cached };
-      let document: DocumentNode;
+      let end: EndTurn | undefined;
       try {
-        document = parse(query, parseOptions);
+        end = await turn(callerKey, query);
       } catch (error) {
-        return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+        return { errors: [error as GraphQLError] };
       }
-      const errors = validate(schema, document, rules);
-      if (errors.length > 0) {
-        return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+      try {
+        return prepareNow(key, query);
+      } finally {
+        end?.();
       }
-      documents.set(key, document);
-      return { document };
     },
     mask(errors) {
       return errors.map((error) => {
@@ -130,6 +227,19 @@ function documentBytes(document: DocumentNode): number {
   let tokens = 0;
   for (let token = document.loc?.startToken ?? null; token; token = token.next) tokens += 1;
   return 320 * tokens + (document.loc?.source.body.length ?? 0) + 1;
+}
+
+/** Longest a turn may last before the queue moves on without it (parse and validation take milliseconds). */
+const TURN_TIMEOUT_MS = 2000;
+
+/**
+ * Fragment definitions in a document's text, counted without parsing: the keyword
+ * `fragment` followed by a name (commas are insignificant in GraphQL). A mention
+ * inside a string or comment counts too, which can only refuse a document early,
+ * never let an over-long one through.
+ */
+function countFragments(query: string): number {
+  return query.match(/\bfragment[\s,]+[_A-Za-z]/g)?.length ?? 0;
 }
 
 function sha256(text: string): string {

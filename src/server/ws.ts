@@ -48,6 +48,8 @@ export interface WebSocketOptions<TConnection, TContext> {
   acceptUpgrade?: (request: IncomingMessage) => boolean;
   /** Checks that need the operation's variables (limits, rate); errors refuse it. @default none */
   admit?: Admit<TContext>;
+  /** The key new documents of this connection queue under for parsing and validation (fair between callers). */
+  callerKey(connection: TConnection, request: IncomingMessage): string;
   /** Builds one operation's context; `request` is the upgrade request's id and trace context. */
   context(connection: TConnection, scope: ConnectionScope, request: RequestScope): TContext;
 }
@@ -92,6 +94,8 @@ export class TokenBucket {
 /** Per-connection state, kept off graphql-ws's context object. */
 interface Connection<TConnection> {
   value: TConnection;
+  /** Its queue key for new documents (`callerKey`). */
+  callerKey: string;
   /** From the upgrade request's X-Request-Id (when sane) or made; on every log line of its operations. */
   scope: RequestScope;
   /** What runs when the socket closes (every subscription it started). */
@@ -177,7 +181,14 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       return false;
     }
     const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
-    const connection: Connection<TConnection> = { value: acceptance.connection, scope, closers: new Set(), operations: new Map(), isClosed: false };
+    const connection: Connection<TConnection> = {
+      value: acceptance.connection,
+      callerKey: options.callerKey(acceptance.connection, ctx.extra.request),
+      scope,
+      closers: new Set(),
+      operations: new Map(),
+      isClosed: false,
+    };
     connections.set(ctx, connection);
     if (acceptance.closeAt) {
       const { at, code, reason } = acceptance.closeAt;
@@ -217,7 +228,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
             }),
           ]);
         }
-        const prepared = prepare.prepare(payload.query);
+        const prepared = await prepare.prepare(connection.callerKey, payload.query);
         record.isOperation = true;
         if ('errors' in prepared) return refuse(prepared.errors);
         const definition = getOperationAST(prepared.document, payload.operationName ?? undefined);

@@ -5,7 +5,7 @@ import { hashToken } from '../token.js';
 import type { SnapshotStore } from '../snapshot-store.js';
 import type { ClearTaxClient } from '../upstream/cleartax-client.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
-import { createFairQueue } from './fair-queue.js';
+import { createFairQueue } from '../fair-queue.js';
 
 export interface StatusSourceOptions {
   client: ClearTaxClient;

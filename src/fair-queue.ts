@@ -16,8 +16,8 @@ export interface FairQueue {
    * rejects with `onAbandon(signal)`.
    */
   run<T>(callerId: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** Tasks running, and tasks waiting. */
-  readonly size: { running: number; waiting: number };
+  /** Tasks of `callerId` waiting for a slot (not those running). */
+  waitingFor(callerId: string): number;
 }
 
 export interface FairQueueOptions {
@@ -41,7 +41,6 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
   const lastServed = new Map<string, number>();
   let turn = 0;
   let running = 0;
-  let waitingCount = 0;
 
   function nextCaller(): string {
     let chosen = '';
@@ -63,7 +62,6 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
       const job = jobs.shift()!;
       if (jobs.length === 0) waiting.delete(callerId);
       lastServed.set(callerId, ++turn);
-      waitingCount -= 1;
       running += 1;
       job.start();
     }
@@ -76,7 +74,6 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
     const index = jobs?.indexOf(job) ?? -1;
     if (!jobs || index < 0) return;
     jobs.splice(index, 1);
-    waitingCount -= 1;
     if (jobs.length === 0) waiting.delete(callerId);
   }
 
@@ -107,12 +104,11 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
         const jobs = waiting.get(callerId);
         if (jobs) jobs.push(job);
         else waiting.set(callerId, [job]);
-        waitingCount += 1;
         next();
       });
     },
-    get size() {
-      return { running, waiting: waitingCount };
+    waitingFor(callerId) {
+      return waiting.get(callerId)?.length ?? 0;
     },
   };
 }
