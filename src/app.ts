@@ -5,9 +5,10 @@ import type { ServerResponse } from 'node:http';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { ErrorCode } from './domain/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
@@ -34,6 +35,12 @@ import { createStatusWatcher, type StatusWatcher } from './upload-activity/statu
 import { createClearTaxClient } from './upstream/cleartax-client.js';
 
 export type AppConfig = Config & { cleartaxBaseUrl: string };
+
+/** Retry-After of an AUTH_UNAVAILABLE answer: about how long a JWKS refetch cooldown lasts. */
+const AUTH_RETRY_AFTER_SECONDS = 5;
+
+/** WebSocket close codes of our own beside graphql-ws's (RFC 6455 1013: try again later). */
+const CloseCode = { TryAgainLater: 1013 } as const;
 
 export interface App {
   /** Listens on `config.host:config.port` (0 = any free port); resolves to the GraphQL URL. */
@@ -193,7 +200,11 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
       accept(params, request) {
         const toAcceptance = (result: AccessResult): Acceptance<AccessResult> => {
-          if ('denied' in result) return { refuse: { code: 4403, reason: `Forbidden: ${result.denied.message}` } };
+          if ('denied' in result) {
+            // A key-source outage is ours, not the caller's: 1013 (try again later), which clients retry.
+            if (result.denied.code === ErrorCode.AUTH_UNAVAILABLE) return { refuse: { code: CloseCode.TryAgainLater, reason: `Try again later: ${result.denied.message}` } };
+            return { refuse: { code: 4403, reason: `Forbidden: ${result.denied.message}` } };
+          }
           const { expiresAt } = result.caller;
           return { connection: result, ...(expiresAt !== undefined ? { closeAt: { at: expiresAt, code: 4403, reason: 'Forbidden: token expired' } } : {}) };
         };
@@ -244,6 +255,11 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     mountGraphQL(app, apollo, {
       context: async (request) => {
         const result = await access.fromRequest(presented(request));
+        if ('denied' in result && result.denied.code === ErrorCode.AUTH_UNAVAILABLE) {
+          throw new GraphQLError(result.denied.message, {
+            extensions: { code: ErrorCode.AUTH_UNAVAILABLE, http: { status: 503, headers: new Map([['retry-after', String(AUTH_RETRY_AFTER_SECONDS)]]) } },
+          });
+        }
         return { context: operationContext(result, scopeOfRequest(request)), callerKey: callerKey(result, presented(request)) };
       },
       maxBodyBytes: config.maxBodyBytes,

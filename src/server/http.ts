@@ -178,7 +178,15 @@ export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo:
     // new documents, before Apollo parses and validates anything.
     async (req, res, next) => {
       const operation = operationOfRequest.get(req) as HttpOperation<TContext>;
-      const { context, callerKey } = await options.context(req);
+      let built: { context: TContext; callerKey: string };
+      try {
+        built = await options.context(req);
+      } catch (error) {
+        // A refusal of the caller before any operation (e.g. the JWT key source is down: 503).
+        if (error instanceof GraphQLError) return refuse(res, error, operation.record);
+        throw error;
+      }
+      const { context, callerKey } = built;
       operation.context = Object.assign(context, { [HTTP_OPERATION]: operation });
       const query = queryOf(req);
       if (query === undefined) return next();
