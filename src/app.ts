@@ -214,6 +214,9 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       acceptUpgrade: (request) => isAllowedUpgradeOrigin(request, browser),
       admit,
       callerKey: (result, request) => callerKey(result, presented(request)),
+      clientAddress: (request) => clientAddress(presented(request), config.trustProxy),
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      idleTimeoutMs: config.wsIdleTimeoutMs,
       context: (result, scope, request) => operationContext(result, request, scope),
     });
     ws = endpoint;

@@ -72,6 +72,10 @@ export interface Config {
   maxBodyBytes: number;
   /** MAX_QUERY_TOKENS: lexical tokens per GraphQL document, checked while parsing. @default 2000 */
   maxQueryTokens: number;
+  /** MAX_CONNECTIONS_PER_ADDRESS: open WebSockets (and HTTP streams) from one client address, and in jwt mode per caller; past it 503 (or close 4429 at init). @default 1000 */
+  maxConnectionsPerAddress: number;
+  /** WS_IDLE_TIMEOUT_MS: a WebSocket that has not subscribed this long after its init is closed. @default 60000 */
+  wsIdleTimeoutMs: number;
   /** MAX_PENDING_DOCUMENTS: new documents one caller may have waiting to be parsed and validated; past it RATE_LIMITED. @default 20 */
   maxPendingDocuments: number;
   /** MAX_FRAGMENTS: fragment definitions per document, counted before validation. @default 50 */
@@ -199,6 +203,8 @@ const variables = {
   MAX_QUERY_TOKENS: [int(100, 1_000_000), '2000'],
   MAX_CONNECTIONS: [int(1, 1_000_000), '10000'],
   MAX_PENDING_DOCUMENTS: [int(1, 100_000), '20'],
+  MAX_CONNECTIONS_PER_ADDRESS: [int(1, 1_000_000), '1000'],
+  WS_IDLE_TIMEOUT_MS: [int(1), '60000'],
   MAX_FRAGMENTS: [int(0, 10_000), '50'],
   WS_MAX_MESSAGES_PER_SECOND: [int(1, 1_000_000), '100'],
   UPSTREAM_MAX_BODY_BYTES: [int(1024, 100 * 1024 * 1024), '65536'],
@@ -308,6 +314,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxQueryTokens: p.MAX_QUERY_TOKENS,
     maxConnections: p.MAX_CONNECTIONS,
     maxPendingDocuments: p.MAX_PENDING_DOCUMENTS,
+    maxConnectionsPerAddress: p.MAX_CONNECTIONS_PER_ADDRESS,
+    wsIdleTimeoutMs: p.WS_IDLE_TIMEOUT_MS,
     maxFragments: p.MAX_FRAGMENTS,
     wsMaxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND,
     upstreamMaxBodyBytes: p.UPSTREAM_MAX_BODY_BYTES,

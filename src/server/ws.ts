@@ -44,6 +44,12 @@ export interface WebSocketOptions<TConnection, TContext> {
   maxMessagesPerSecond?: number;
   /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
   accept(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
+  /** The client address of an upgrade request (the socket's peer, or the forwarded one behind trusted proxies). */
+  clientAddress(request: IncomingMessage): string;
+  /** Open sockets one client address (and, once known, one caller) may hold; past it, 503 at upgrade or close 4429 at init (MAX_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress: number;
+  /** A socket that has not subscribed this long after its init is closed (1000 "Idle"), so idle sockets cannot pile up (WS_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
   /** Whether an upgrade may proceed at all (the Origin check); refused ones get 403 before the handshake. @default every upgrade */
   acceptUpgrade?: (request: IncomingMessage) => boolean;
   /** Checks that need the operation's variables (limits, rate); errors refuse it. @default none */
@@ -102,6 +108,8 @@ interface Connection<TConnection> {
   closers: Set<() => void>;
   /** Operations currently running, by id: their count is the per-connection limit; each is one access-log line when it ends. */
   operations: Map<string, OperationRecord>;
+  /** Closes the socket if it never subscribes; cleared by its first operation. */
+  idle?: ReturnType<typeof setTimeout>;
   isClosed: boolean;
 }
 
@@ -127,9 +135,18 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     verifyClient: (info, accept) => {
       if (options.acceptUpgrade && !options.acceptUpgrade(info.req)) return accept(false, 403, 'Origin not allowed');
       if (wsServer.clients.size >= maxConnections) return accept(false, 503, 'Too many connections');
+      if ((perAddress.get(options.clientAddress(info.req)) ?? 0) >= options.maxConnectionsPerAddress) return accept(false, 503, 'Too many connections from this address');
       accept(true);
     },
   });
+  /** Open sockets by client address, and accepted connections by caller key. */
+  const perAddress = new Map<string, number>();
+  const perCaller = new Map<string, number>();
+  const count = (map: Map<string, number>, key: string, by: 1 | -1) => {
+    const next = (map.get(key) ?? 0) + by;
+    if (next > 0) map.set(key, next);
+    else map.delete(key);
+  };
   const connections = new WeakMap<WsContext, Connection<TConnection>>();
   /** Sockets that sent too much: their messages are refused while their close completes. */
   const flooding = new WeakSet<object>();
@@ -140,7 +157,10 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
   // on load) plus a few pings, so opening every allowed subscription at once is never
   // punished, while a sustained flood still runs it dry.
   const burst = Math.max(maxMessagesPerSecond, 1 + options.maxOperationsPerConnection + BURST_HEADROOM);
-  wsServer.on('connection', (socket) => {
+  wsServer.on('connection', (socket, request) => {
+    const address = options.clientAddress(request);
+    count(perAddress, address, 1);
+    socket.once('close', () => count(perAddress, address, -1));
     const bucket = new TokenBucket(burst, maxMessagesPerSecond);
     socket.on('message', () => {
       if (bucket.take() || flooding.has(socket)) return;
@@ -152,6 +172,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
   function release(connection: Connection<TConnection> | undefined): void {
     if (!connection || connection.isClosed) return;
     connection.isClosed = true;
+    count(perCaller, connection.callerKey, -1);
     for (const close of connection.closers) close();
     connection.closers.clear();
     // Operations still running end with their socket.
@@ -180,19 +201,31 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       (ctx.extra.socket as { close(code: number, reason: string): void }).close(acceptance.refuse.code, acceptance.refuse.reason);
       return false;
     }
+    const socket = ctx.extra.socket as { close(code: number, reason: string): void };
+    const callerKey = options.callerKey(acceptance.connection, ctx.extra.request);
+    if ((perCaller.get(callerKey) ?? 0) >= options.maxConnectionsPerAddress) {
+      socket.close(4429, 'Too many connections for this caller');
+      return false;
+    }
+    count(perCaller, callerKey, 1);
     const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
     const connection: Connection<TConnection> = {
       value: acceptance.connection,
-      callerKey: options.callerKey(acceptance.connection, ctx.extra.request),
+      callerKey,
       scope,
       closers: new Set(),
       operations: new Map(),
       isClosed: false,
     };
     connections.set(ctx, connection);
+    // A socket that never subscribes holds a slot for nothing.
+    const idle = setTimeout(() => {
+      if (connection.operations.size === 0) socket.close(1000, 'Idle: no subscription');
+    }, options.idleTimeoutMs);
+    connection.closers.add(() => clearTimeout(idle));
+    connection.idle = idle;
     if (acceptance.closeAt) {
       const { at, code, reason } = acceptance.closeAt;
-      const socket = ctx.extra.socket as { close(code: number, reason: string): void };
       const timer = setTimeout(() => socket.close(code, reason), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now())));
       connection.closers.add(() => clearTimeout(timer));
     }
@@ -241,6 +274,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         if (admission?.errors?.length) return refuse(admission.errors);
         if (connection.isClosed) return refuse([new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
         connection.operations.set(id, record);
+        clearTimeout(connection.idle);
         return {
           schema: options.schema,
           document: prepared.document,
