@@ -22,6 +22,8 @@ import { createWebSocketEndpoint, type Acceptance, type ConnectionScope, type We
 import { createAccessLog } from './server/access-log.js';
 import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
 import { createAccess } from './access/create-access.js';
+import { createTokenVerdicts } from './access/token-verdicts.js';
+import { hashToken } from './token.js';
 import type { createCluster } from './cluster/index.js';
 import type { AccessResult, Presented } from './access/caller.js';
 import { clientAddress } from './access/open.js';
@@ -102,6 +104,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     webSocketConnections: () => ws?.connections ?? 0,
     ...(link ? { redisUp: () => link.isUp } : {}),
   });
+  // passthrough: what ClearTax said of callers' tokens, so invented ones cannot reach it at will.
+  const verdicts = createTokenVerdicts({ maxDoubtfulPerAddress: config.maxNewTokensPerAddress });
   const client = createClearTaxClient({
     baseUrl: config.cleartaxBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,
@@ -110,6 +114,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     maxRetryAfterMs: config.upstreamMaxRetryAfterMs,
     maxBodyBytes: config.upstreamMaxBodyBytes,
     logger: logger.child({ component: 'cleartax-client' }),
+    onTokenVerdict: (token, verdict) => verdicts.judged(hashToken(token), verdict),
     onAttempt: ({ result, durationMs }) => {
       metrics.upstreamAttempts.inc({ result });
       metrics.upstreamDuration.observe({ result }, durationMs / 1000);
@@ -162,7 +167,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
 
   async function start(): Promise<string> {
     const schema = await buildAppSchema({ pubSub });
-    const access = await createAccess(config, logger);
+    const access = await createAccess(config, logger, verdicts);
     const prepare = createOperationPreparer({
       schema,
       maxTokens: config.maxQueryTokens,

@@ -76,6 +76,8 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** WS_IDLE_TIMEOUT_MS: a WebSocket that has not subscribed this long after its init is closed. @default 60000 */
   wsIdleTimeoutMs: number;
+  /** MAX_NEW_TOKENS_PER_ADDRESS: in passthrough, tokens ClearTax has not accepted (unjudged or refused) one client address may present per minute; past it RATE_LIMITED at the edge. @default 50 */
+  maxNewTokensPerAddress: number;
   /** MAX_PENDING_DOCUMENTS: new documents one caller may have waiting to be parsed and validated; past it RATE_LIMITED. @default 20 */
   maxPendingDocuments: number;
   /** MAX_FRAGMENTS: fragment definitions per document, counted before validation. @default 50 */
@@ -203,6 +205,7 @@ const variables = {
   MAX_QUERY_TOKENS: [int(100, 1_000_000), '2000'],
   MAX_CONNECTIONS: [int(1, 1_000_000), '10000'],
   MAX_PENDING_DOCUMENTS: [int(1, 100_000), '20'],
+  MAX_NEW_TOKENS_PER_ADDRESS: [int(1, 1_000_000), '50'],
   MAX_CONNECTIONS_PER_ADDRESS: [int(1, 1_000_000), '1000'],
   WS_IDLE_TIMEOUT_MS: [int(1), '60000'],
   MAX_FRAGMENTS: [int(0, 10_000), '50'],
@@ -314,6 +317,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxQueryTokens: p.MAX_QUERY_TOKENS,
     maxConnections: p.MAX_CONNECTIONS,
     maxPendingDocuments: p.MAX_PENDING_DOCUMENTS,
+    maxNewTokensPerAddress: p.MAX_NEW_TOKENS_PER_ADDRESS,
     maxConnectionsPerAddress: p.MAX_CONNECTIONS_PER_ADDRESS,
     wsIdleTimeoutMs: p.WS_IDLE_TIMEOUT_MS,
     maxFragments: p.MAX_FRAGMENTS,
