@@ -29,6 +29,27 @@ export function resolveToken(sent: unknown, fallback: string | undefined): strin
 }
 
 /**
+ * A `connectionParams` value under `name` in any case (clients spell header-like
+ * keys `Authorization`, `authorization`, `AUTHORIZATION`): trimmed, empty = none,
+ * the exact spelling first.
+ */
+export function connectionParam(connectionParams: Readonly<Record<string, unknown>> | undefined, name: string): string | undefined {
+  if (!connectionParams) return undefined;
+  if (Object.hasOwn(connectionParams, name)) {
+    const exact = resolveToken(connectionParams[name], undefined);
+    if (exact !== undefined) return exact;
+  }
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(connectionParams)) {
+    if (key !== name && key.toLowerCase() === lower) {
+      const found = resolveToken(value, undefined);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
  * A WebSocket connection's token: `connectionParams.authToken`, else a key named
  * `X-Cleartax-Auth-Token` in any case, else the server's fallback.
  */
@@ -36,15 +57,5 @@ export function resolveConnectionToken(
   connectionParams: Readonly<Record<string, unknown>> | undefined,
   fallback: string | undefined,
 ): string | undefined {
-  if (connectionParams) {
-    const direct = resolveToken(connectionParams.authToken, undefined);
-    if (direct !== undefined) return direct;
-    for (const [name, value] of Object.entries(connectionParams)) {
-      if (name.toLowerCase() === 'x-cleartax-auth-token') {
-        const fromHeader = resolveToken(value, undefined);
-        if (fromHeader !== undefined) return fromHeader;
-      }
-    }
-  }
-  return fallback;
+  return resolveToken(connectionParams?.authToken, undefined) ?? connectionParam(connectionParams, 'x-cleartax-auth-token') ?? fallback;
 }

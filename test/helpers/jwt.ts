@@ -21,14 +21,35 @@ export function sign(claims: JWTPayload, key: CryptoKey | Uint8Array, alg: strin
 
 export const hsKey = () => new TextEncoder().encode(HS_SECRET);
 
-/** A JWKS endpoint on 127.0.0.1 whose keys the test may change; counts fetches. */
+/** How the test JWKS answers: its keys, a 500, never (the request hangs), or a body that is not JSON. */
+export type JwksMode = 'ok' | 'error' | 'hang' | 'garbage';
+
+/**
+ * A JWKS endpoint on 127.0.0.1 whose keys and behaviour the test may change
+ * (`state.mode`: make it answer 500, hang, send garbage, or recover); counts fetches.
+ */
 export async function startJwks(keys: JWK[]) {
-  const state = { keys, fetches: 0 };
+  const state: { keys: JWK[]; fetches: number; mode: JwksMode } = { keys, fetches: 0, mode: 'ok' };
   const server = createServer((_req, res) => {
     state.fetches += 1;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+    switch (state.mode) {
+      case 'ok':
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+      case 'error':
+        return void res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+      case 'garbage':
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not a key set');
+      case 'hang':
+        return; // no answer: the client's timeout ends it, or the close below
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // hanging requests included
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, state };
 }
