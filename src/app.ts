@@ -26,9 +26,9 @@ import { createTokenVerdicts } from './access/token-verdicts.js';
 import { hashToken } from './token.js';
 import type { createCluster } from './cluster/index.js';
 import type { AccessResult, Presented } from './access/caller.js';
-import { clientAddress } from './access/open.js';
+import { createClientAddress } from './access/client-address.js';
 import { createRateLimit } from './access/rate-limit.js';
-import { corsFor, createOriginRefusalLog, isAllowedUpgradeOrigin } from './server/cors.js';
+import { allowedHostsOnly, corsFor, createOriginRefusalLog, isAllowedHost, isAllowedUpgradeOrigin } from './server/cors.js';
 import { operationLimitRules } from './server/operation-limits.js';
 import { createOperationGuard } from './upload-activity/operation-guard.js';
 import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
@@ -167,7 +167,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
 
   async function start(): Promise<string> {
     const schema = await buildAppSchema({ pubSub });
-    const access = await createAccess(config, logger, verdicts);
+    const clientAddress = createClientAddress(config.trustProxy);
+    const access = await createAccess(config, logger, { verdicts, clientAddress });
     const prepare = createOperationPreparer({
       schema,
       maxTokens: config.maxQueryTokens,
@@ -185,12 +186,12 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       return { ...(await guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId })), callerId };
     };
     const accessLog = createAccessLog({ logger: logger.child({ component: 'access' }), enabled: config.accessLog });
-    const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy, onRefused: createOriginRefusalLog(logger) };
+    const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy !== false && config.trustProxy !== 0, onRefused: createOriginRefusalLog(logger) };
     const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
     // Fairness between callers for new documents: a verified JWT subject, or else the
     // client address, which (unlike a made-up ClearTax token) a client cannot multiply.
     const callerKey = (result: AccessResult, request: Presented) =>
-      config.authMode === 'jwt' && 'caller' in result ? result.caller.id : `ip:${clientAddress(request, config.trustProxy)}`;
+      config.authMode === 'jwt' && 'caller' in result ? result.caller.id : `ip:${clientAddress(request)}`;
     documentCache = () => prepare.cache;
     const endpoint = createWebSocketEndpoint({
       httpServer,
@@ -216,10 +217,10 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
         const result = access.fromConnection(params, presented(request));
         return result instanceof Promise ? result.then(toAcceptance) : toAcceptance(result);
       },
-      acceptUpgrade: (request) => isAllowedUpgradeOrigin(request, browser),
+      acceptUpgrade: (request) => isAllowedHost(request, config.allowedHosts) && isAllowedUpgradeOrigin(request, browser),
       admit,
       callerKey: (result, request) => callerKey(result, presented(request)),
-      clientAddress: (request) => clientAddress(presented(request), config.trustProxy),
+      clientAddress: (request) => clientAddress(presented(request)),
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       idleTimeoutMs: config.wsIdleTimeoutMs,
       context: (result, scope, request) => operationContext(result, request, scope),
@@ -243,6 +244,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     const app = express();
     app.disable('x-powered-by');
     app.use(requestScope());
+    app.use(allowedHostsOnly(config.allowedHosts));
     app.use('/graphql', corsFor(browser));
     app.use(
       createHealthRouter({

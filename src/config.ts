@@ -1,3 +1,4 @@
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /**
@@ -20,8 +21,10 @@ export interface Config {
   jwt: JwtConfig | undefined;
   /** CORS_ORIGINS: browser origins allowed from another origin, or '*'. @default [] (same-origin only) */
   corsOrigins: string[] | '*';
-  /** TRUST_PROXY: trust X-Forwarded-For / X-Forwarded-Host. @default false */
-  trustProxy: boolean;
+  /** TRUST_PROXY: `false`, trusted proxy hops (`true` = 1), or trusted proxy addresses/CIDRs, as express's `trust proxy`; the client address is the X-Forwarded-For entry those proxies saw, and X-Forwarded-Host is the own host. @default false */
+  trustProxy: TrustProxy;
+  /** ALLOWED_HOSTS: `Host` names answered (others get 403), or '*'. @default loopback names when HOST is a loopback address, else '*' */
+  allowedHosts: string[] | '*';
   /** RATE_LIMIT_PER_MINUTE: activity reads per caller per minute (0 = off). @default 1200 */
   rateLimitPerMinute: number;
   /** MAX_QUERY_DEPTH: fields on the longest path, leaf included, fragments inlined. @default 15 */
@@ -104,6 +107,9 @@ export interface Config {
   simulatorPort: number;
 }
 
+/** TRUST_PROXY: no proxy, a number of trusted hops, or the trusted proxies' addresses/CIDRs (as express's `trust proxy`). */
+export type TrustProxy = false | number | readonly string[];
+
 export type AuthMode = 'passthrough' | 'jwt' | 'open';
 
 /** The token the embedded simulator is read with in `open` mode when CLEARTAX_AUTH_TOKEN is unset. */
@@ -120,8 +126,12 @@ export interface JwtConfig {
   audience: string | undefined;
   /** AUTH_ENTITIES_CLAIM: the claim listing the taxable entity ids a caller may read, or "*". @default 'taxable_entity_ids' */
   entitiesClaim: string;
-  /** AUTH_JWKS_COOLDOWN_MS: least time between JWKS refetches for an unknown `kid`. @default 2000 */
+  /** AUTH_JWKS_COOLDOWN_MS: least time between two JWKS fetches, whether the last one worked or not. @default 2000 */
   jwksCooldownMs: number;
+  /** AUTH_JWKS_TIMEOUT_MS: one JWKS fetch at most; past it the key source counts as down. @default 2000 */
+  jwksTimeoutMs: number;
+  /** AUTH_JWKS_CACHE_MAX_AGE_MS: age after which the cached key set is refreshed (cached keys keep working while the JWKS is down). @default 600000 */
+  jwksCacheMaxAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +169,25 @@ const bool = z
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/**
+ * An origin as browsers send it in `Origin`: scheme and host in lower case, the
+ * default port dropped (`https://App.Example:443` is `https://app.example`); undefined
+ * for anything that is not a bare http(s) origin (a path, a query, credentials).
+ */
+export function normaliseOrigin(entry: string): string | undefined {
+  if (!/^https?:\/\/[^/\s?#]+\/?$/i.test(entry)) return undefined;
+  try {
+    const url = new URL(entry);
+    return url.username || url.password ? undefined : url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
 /** Each variable: its schema and its default (as the string an operator would type). */
@@ -176,8 +205,54 @@ const variables = {
   AUTH_JWT_AUDIENCE: [nonEmpty, undefined],
   AUTH_ENTITIES_CLAIM: [nonEmpty, 'taxable_entity_ids'],
   AUTH_JWKS_COOLDOWN_MS: [int(0), '2000'],
-  CORS_ORIGINS: [z.string().trim().refine((v) => v === '*' || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), { message: 'must be * or comma-separated origins like https://app.example.com' }), undefined],
-  TRUST_PROXY: [bool, 'false'],
+  AUTH_JWKS_TIMEOUT_MS: [int(1), '2000'],
+  AUTH_JWKS_CACHE_MAX_AGE_MS: [int(1), '600000'],
+  CORS_ORIGINS: [
+    z
+      .string()
+      .trim()
+      .transform((value, ctx): string[] | '*' => {
+        if (value === '*') return '*';
+        const origins: string[] = [];
+        for (const entry of value.split(',').map((o) => o.trim())) {
+          const origin = normaliseOrigin(entry);
+          if (origin === undefined) {
+            ctx.addIssue({ code: 'custom', message: `must be * or comma-separated origins like https://app.example.com; ${JSON.stringify(entry)} is not one` });
+            return z.NEVER;
+          }
+          origins.push(origin);
+        }
+        return origins;
+      }),
+    undefined,
+  ],
+  TRUST_PROXY: [
+    z
+      .string()
+      .trim()
+      .transform((value, ctx): TrustProxy => {
+        const lower = value.toLowerCase();
+        if (['false', '0', 'no'].includes(lower)) return false;
+        if (['true', 'yes'].includes(lower)) return 1;
+        if (/^\d+$/.test(value)) return Number(value);
+        const list = value.split(',').map((entry) => entry.trim());
+        try {
+          proxyaddr.compile(list);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs' });
+          return z.NEVER;
+        }
+        return list;
+      }),
+    'false',
+  ],
+  ALLOWED_HOSTS: [
+    z
+      .string()
+      .trim()
+      .transform((value): string[] | '*' => (value === '*' ? '*' : value.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))),
+    undefined,
+  ],
   RATE_LIMIT_PER_MINUTE: [int(0), '1200'],
   MAX_QUERY_DEPTH: [int(2, 1000), '15'],
   MAX_ALIASES: [int(0, 10_000), '30'],
@@ -272,6 +347,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       audience: p.AUTH_JWT_AUDIENCE,
       entitiesClaim: p.AUTH_ENTITIES_CLAIM,
       jwksCooldownMs: p.AUTH_JWKS_COOLDOWN_MS,
+      jwksTimeoutMs: p.AUTH_JWKS_TIMEOUT_MS,
+      jwksCacheMaxAgeMs: p.AUTH_JWKS_CACHE_MAX_AGE_MS,
     };
   } else if (keySources > 0) {
     throw new ConfigError(`AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY and AUTH_JWT_SECRET need AUTH_MODE=jwt, got AUTH_MODE=${authMode}`);
@@ -288,8 +365,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cleartaxAuthToken,
     authMode,
     jwt,
-    corsOrigins: p.CORS_ORIGINS === undefined ? [] : p.CORS_ORIGINS === '*' ? '*' : p.CORS_ORIGINS.split(',').map((o) => o.trim()),
+    corsOrigins: p.CORS_ORIGINS ?? [],
     trustProxy: p.TRUST_PROXY,
+    // Bound to loopback, only loopback names: a DNS-rebound name cannot pass the same-origin check.
+    allowedHosts: p.ALLOWED_HOSTS ?? (isLoopback(p.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : '*'),
     rateLimitPerMinute: p.RATE_LIMIT_PER_MINUTE,
     maxQueryDepth: p.MAX_QUERY_DEPTH,
     maxAliases: p.MAX_ALIASES,

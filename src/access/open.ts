@@ -3,15 +3,8 @@ import type { AccessStrategy, Presented } from './caller.js';
 export interface OpenAccessOptions {
   /** The server's ClearTax token everyone reads with. */
   upstreamToken: string;
-  /** Take the client address from the first X-Forwarded-For entry (TRUST_PROXY). @default false */
-  trustProxy?: boolean;
-}
-
-/** The client address: the socket's peer, or the first X-Forwarded-For entry behind a trusted proxy. */
-export function clientAddress(request: Presented, trustProxy: boolean): string {
-  const forwarded = request.headers['x-forwarded-for'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return (trustProxy && first) || request.remoteAddress || 'unknown';
+  /** The client address of a request (TRUST_PROXY applied; see client-address.ts). */
+  clientAddress: (request: Presented) => string;
 }
 
 /**
@@ -19,8 +12,7 @@ export function clientAddress(request: Presented, trustProxy: boolean): string {
  * demos; the caller id is the client address, for rate limits and logs.
  */
 export function createOpenAccess(options: OpenAccessOptions): AccessStrategy {
-  const trustProxy = options.trustProxy ?? false;
-  const callerOf = (request: Presented) => ({ caller: { id: `ip:${clientAddress(request, trustProxy)}`, upstreamToken: options.upstreamToken, mayRead: () => true } });
+  const callerOf = (request: Presented) => ({ caller: { id: `ip:${options.clientAddress(request)}`, upstreamToken: options.upstreamToken, mayRead: () => true } });
   return {
     mode: 'open',
     fromRequest: (request) => callerOf(request),

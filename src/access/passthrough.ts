@@ -1,14 +1,13 @@
 import { UnauthenticatedError } from '../errors.js';
 import { hashToken, isHeaderSafeToken, resolveConnectionToken, resolveToken, UNSAFE_TOKEN_MESSAGE } from '../token.js';
 import type { AccessResult, AccessStrategy, Presented } from './caller.js';
-import { clientAddress } from './open.js';
 import type { TokenVerdicts } from './token-verdicts.js';
 
 export interface PassthroughAccessOptions {
   /** What ClearTax said of tokens lately: refused ones, and unjudged ones per address, are answered at the edge. */
   verdicts: TokenVerdicts;
-  /** Take the client address from X-Forwarded-For (TRUST_PROXY). @default false */
-  trustProxy?: boolean;
+  /** The client address of a request (TRUST_PROXY applied; see client-address.ts). */
+  clientAddress: (request: Presented) => string;
 }
 
 /**
@@ -16,12 +15,11 @@ export interface PassthroughAccessOptions {
  * upstream decides what it may see (401/403). Never lends the server's token.
  */
 export function createPassthroughAccess(options: PassthroughAccessOptions): AccessStrategy {
-  const trustProxy = options.trustProxy ?? false;
   const callerOf = (token: string | undefined, missing: string, request: Presented): AccessResult => {
     if (token === undefined) return { denied: new UnauthenticatedError(missing) };
     if (!isHeaderSafeToken(token)) return { denied: new UnauthenticatedError(UNSAFE_TOKEN_MESSAGE) };
     const hash = hashToken(token);
-    const refusal = options.verdicts.check(hash, clientAddress(request, trustProxy));
+    const refusal = options.verdicts.check(hash, options.clientAddress(request));
     if (refusal) return { denied: refusal };
     return { caller: { id: `token:${hash}`, upstreamToken: token, mayRead: () => true } };
   };

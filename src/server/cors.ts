@@ -62,6 +62,28 @@ export function corsFor(options: BrowserAccessOptions): RequestHandler {
 }
 
 /**
+ * Whether the request's `Host` is one the gateway answers to (ALLOWED_HOSTS): the
+ * host name without its port, in lower case. Refusing other names defeats DNS
+ * rebinding, where a page on `evil.example` resolves its name to the gateway's
+ * loopback address and then passes the same-origin check.
+ */
+export function isAllowedHost(request: IncomingMessage, allowed: readonly string[] | '*'): boolean {
+  if (allowed === '*') return true;
+  const host = request.headers.host?.toLowerCase();
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return allowed.includes(name);
+}
+
+/** Express middleware: 403 for a `Host` outside ALLOWED_HOSTS. */
+export function allowedHostsOnly(allowed: readonly string[] | '*'): RequestHandler {
+  return (req, res, next) => {
+    if (isAllowedHost(req, allowed)) return next();
+    res.status(403).type('text/plain').send('Host not allowed: add it to ALLOWED_HOSTS');
+  };
+}
+
+/**
  * The WebSocket upgrade check: no Origin (not a browser) or the gateway's own origin
  * (the Origin's host is the request's Host, or X-Forwarded-Host behind a trusted
  * proxy) or a listed one. Anything else is refused with 403 before the handshake.
