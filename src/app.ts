@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import helmet from 'helmet';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -259,7 +260,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       res.json({ authMode: config.authMode, ...(deps.demo ? { demo: deps.demo() } : {}) });
     });
     if (config.webAppEnabled) {
-      if (existsSync(`${webAppDir}/index.html`)) app.use(express.static(webAppDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
+      if (existsSync(`${webAppDir}/index.html`)) app.use(webAppRoutes(webAppDir, { isProduction: config.isProduction }));
       else logger.warn({ webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build');
     }
     mountGraphQL(app, apollo, {
@@ -412,7 +413,47 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
   };
 }
 
-/** index.html must not be cached (it names the hashed bundles); the bundles may. */
-function noCacheForHtml(res: ServerResponse, path: string): void {
-  if (path.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
+/**
+ * The board's files, with the security headers a page needs (helmet: a strict
+ * Content-Security-Policy, nosniff, frame protection; not on /graphql, whose
+ * Sandbox loads from Apollo's CDN). index.html is revalidated every time (it names
+ * the hashed bundles), the content-hashed assets are cached for a year as
+ * immutable, and source maps are not served in production.
+ */
+function webAppRoutes(dir: string, options: { isProduction: boolean }): express.Router {
+  const router = express.Router();
+  // /graphql (and Sandbox) is not the board's: leave it to the GraphQL routes.
+  router.use((req, _res, next) => next(req.path === '/graphql' || req.path.startsWith('/graphql/') ? 'router' : undefined));
+  router.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      // The board is same-origin only; Sandbox and cross-origin API use are elsewhere.
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  if (options.isProduction) router.use((req, res, next) => (req.path.endsWith('.map') ? res.status(404).end() : next()));
+  router.use(
+    express.static(dir, {
+      index: 'index.html',
+      setHeaders(res: ServerResponse, path: string) {
+        if (path.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
+        else if (path.includes(`${sep}assets${sep}`)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+        else res.setHeader('Cache-Control', 'no-cache');
+      },
+    }),
+  );
+  return router;
 }
