@@ -245,6 +245,11 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     const app = express();
     app.disable('x-powered-by');
     app.use(requestScope());
+    app.use((_req, res, next) => {
+      // Draining: no answer keeps its connection open for another request.
+      if (isStopping) res.setHeader('Connection', 'close');
+      next();
+    });
     app.use(allowedHostsOnly(config.allowedHosts));
     app.use('/graphql', corsFor(browser));
     app.use(
@@ -304,6 +309,9 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     const graceMs = config.shutdownGraceMs;
     const lastCall = setTimeout(abortReads, Math.max(0, graceMs - Math.min(1000, graceMs / 5)));
     try {
+      // The notice: still listening, /readyz 503, every answer `Connection: close`, so the
+      // load balancer stops sending and keep-alive clients move on before any socket is cut.
+      if (config.shutdownNoticeMs > 0 && httpServer.listening) await new Promise((resolve) => setTimeout(resolve, config.shutdownNoticeMs));
       await stopApollo();
       await ws?.dispose();
       // Nobody is left to receive a poll's answer.

@@ -95,6 +95,8 @@ export interface Config {
   terminalCacheMaxBytes: number;
   /** REQUEST_DEADLINE_MS: longest an operation waits for upstream before UPSTREAM_UNAVAILABLE. @default 10000 */
   requestDeadlineMs: number;
+  /** SHUTDOWN_NOTICE_MS: at the start of a drain, how long the gateway keeps listening with /readyz at 503 and `Connection: close` on every answer, so a load balancer sees the drain and keep-alive clients leave before sockets close (at most half of SHUTDOWN_GRACE_MS). @default 2000 */
+  shutdownNoticeMs: number;
   /** SHUTDOWN_GRACE_MS: drain time on SIGTERM/SIGINT; in-flight upstream reads are aborted shortly before it ends. @default 10000 */
   shutdownGraceMs: number;
   /** METRICS_PORT: serve /metrics on this port (METRICS_HOST) instead of the main one. @default undefined: on the main port */
@@ -289,6 +291,7 @@ const variables = {
   TERMINAL_CACHE_MAX_BYTES: [int(1024), '16777216'],
   REQUEST_DEADLINE_MS: [int(1), '10000'],
   SHUTDOWN_GRACE_MS: [int(0), '10000'],
+  SHUTDOWN_NOTICE_MS: [int(0), '2000'],
   METRICS_PORT: [int(0, 65535), undefined],
   METRICS_HOST: [nonEmpty, '127.0.0.1'],
   SIMULATOR_STEP_MS: [int(1), '3000'],
@@ -405,6 +408,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     terminalCacheMaxBytes: p.TERMINAL_CACHE_MAX_BYTES,
     requestDeadlineMs: p.REQUEST_DEADLINE_MS,
     shutdownGraceMs: p.SHUTDOWN_GRACE_MS,
+    shutdownNoticeMs: Math.min(p.SHUTDOWN_NOTICE_MS, Math.floor(p.SHUTDOWN_GRACE_MS / 2)),
     metricsPort: p.METRICS_PORT,
     metricsHost: p.METRICS_HOST,
     simulatorStepMs: p.SIMULATOR_STEP_MS,

@@ -57,6 +57,8 @@ export async function startStack(
     // Most suites are about a caller's own ClearTax token; the access suite sets each mode itself.
     AUTH_MODE: 'passthrough',
     SIMULATOR_PORT: '0',
+    // Tests stop many gateways: no drain notice unless a test asks for one.
+    SHUTDOWN_NOTICE_MS: '0',
     ...env,
   });
   const logs: LogLine[] = [];
