@@ -142,6 +142,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     ...(cluster ? { lease: cluster.lease, store: cluster.store } : {}),
     logger: logger.child({ component: 'status-watcher' }),
   });
+  // Per instance also in multi-instance mode: the address limit is the coarse guard against invented callers.
+  const addressRateLimit = createRateLimit({ perMinute: config.rateLimitPerAddressPerMinute });
   const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute, ...(cluster?.limiter ? { limiter: cluster.limiter } : {}) });
   const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext =>
     createUploadActivityContext({
@@ -181,10 +183,12 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
         ...(config.introspectionEnabled ? [] : [NoSchemaIntrospectionCustomRule]),
       ],
     });
-    const guard = createOperationGuard({ schema, maxActivityIds: config.maxActivityIds, maxOperationIds: config.maxOperationIds, rateLimit });
+    const guard = createOperationGuard({ schema, maxActivityIds: config.maxActivityIds, maxOperationIds: config.maxOperationIds, rateLimit, addressRateLimit });
     const admit: Admit<OperationContext> = async (operation) => {
       const callerId = operation.contextValue.callerId;
-      return { ...(await guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId })), callerId };
+      // Where callers are not verified (passthrough, open), their client address is charged too.
+      const addressKey = config.authMode === 'jwt' ? undefined : operation.callerKey;
+      return { ...(await guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId, addressKey })), callerId };
     };
     const accessLog = createAccessLog({ logger: logger.child({ component: 'access' }), enabled: config.accessLog });
     const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy !== false && config.trustProxy !== 0, onRefused: createOriginRefusalLog(logger) };

@@ -23,6 +23,8 @@ export interface Config {
   corsOrigins: string[] | '*';
   /** TRUST_PROXY: `false`, trusted proxy hops (`true` = 1), or trusted proxy addresses/CIDRs, as express's `trust proxy`; the client address is the X-Forwarded-For entry those proxies saw, and X-Forwarded-Host is the own host. @default false */
   trustProxy: TrustProxy;
+  /** RATE_LIMIT_PER_ADDRESS_PER_MINUTE: in passthrough and open, activity reads per client address per minute, beside the per-caller limit (0 = off). @default 10 × RATE_LIMIT_PER_MINUTE (a NAT of users) */
+  rateLimitPerAddressPerMinute: number;
   /** ALLOWED_HOSTS: `Host` names answered (others get 403), or '*'. @default loopback names when HOST is a loopback address, else '*' */
   allowedHosts: string[] | '*';
   /** RATE_LIMIT_PER_MINUTE: activity reads per caller per minute (0 = off). @default 1200 */
@@ -256,6 +258,7 @@ const variables = {
     undefined,
   ],
   RATE_LIMIT_PER_MINUTE: [int(0), '1200'],
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: [int(0), undefined],
   MAX_QUERY_DEPTH: [int(2, 1000), '15'],
   MAX_ALIASES: [int(0, 10_000), '30'],
   MAX_OPERATION_IDS: [int(1, 100_000), '200'],
@@ -373,6 +376,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Bound to loopback, only loopback names: a DNS-rebound name cannot pass the same-origin check.
     allowedHosts: p.ALLOWED_HOSTS ?? (isLoopback(p.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : '*'),
     rateLimitPerMinute: p.RATE_LIMIT_PER_MINUTE,
+    rateLimitPerAddressPerMinute: p.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * p.RATE_LIMIT_PER_MINUTE,
     maxQueryDepth: p.MAX_QUERY_DEPTH,
     maxAliases: p.MAX_ALIASES,
     maxOperationIds: p.MAX_OPERATION_IDS,

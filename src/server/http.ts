@@ -41,6 +41,8 @@ const HTTP_OPERATION = Symbol('http operation');
 /** What the HTTP transport keeps about one request's operation beside its context. */
 class HttpOperation<TContext> {
   context: TContext | undefined;
+  /** The key its caller's new documents queue under, and its address is charged by. */
+  callerKey: string | undefined;
   private endTurn: EndTurn | undefined;
 
   constructor(readonly record: OperationRecord) {}
@@ -71,25 +73,25 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       let record: OperationRecord | undefined;
-      let operation: HttpOperation<unknown> | undefined;
+      let httpOperation: HttpOperation<unknown> | undefined;
       return {
         async didResolveSource({ contextValue }) {
-          operation = operationOf(contextValue);
-          record = operation?.record;
+          httpOperation = operationOf(contextValue);
+          record = httpOperation?.record;
           if (record) record.isOperation = true;
         },
         // A new document's turn in the queue (taken in mountGraphQL) lasts while Apollo parses and validates it.
         async parsingDidStart() {
           return async (error) => {
-            if (error) operation?.end();
+            if (error) httpOperation?.end();
           };
         },
         async validationDidStart() {
           // After Apollo has stored a valid document, so what waited for it finds it cached.
-          return async () => void setImmediate(() => operation?.end());
+          return async () => void setImmediate(() => httpOperation?.end());
         },
         async willSendResponse() {
-          operation?.end();
+          httpOperation?.end();
         },
         async didResolveOperation({ operation, document, operationName, request, contextValue }) {
           if (record) {
@@ -101,7 +103,7 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }
-          const admission = await options.admit?.({ document, operationName, variables: request.variables, contextValue });
+          const admission = await options.admit?.({ document, operationName, variables: request.variables, contextValue, callerKey: httpOperation?.callerKey });
           if (record && admission) {
             record.ids = admission.ids;
             record.callerId = admission.callerId;
@@ -187,6 +189,7 @@ export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo:
         throw error;
       }
       const { context, callerKey } = built;
+      operation.callerKey = callerKey;
       operation.context = Object.assign(context, { [HTTP_OPERATION]: operation });
       const query = queryOf(req);
       if (query === undefined) return next();

@@ -21,6 +21,8 @@ export interface Admission<TContext> {
   operationName: string | null | undefined;
   variables: Readonly<Record<string, unknown>> | null | undefined;
   contextValue: TContext;
+  /** The caller key its transport found (the fairness key: a verified caller, or the client address). */
+  callerKey: string | undefined;
 }
 
 /** What admission decided: the activity ids asked for, whom they are charged to, and the errors that refuse the operation (none: go on). */

@@ -268,7 +268,13 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         record.operationType = definition?.operation ?? null;
         record.operationName ??= definition?.name?.value ?? null;
         const contextValue = options.context(connection.value, scopeOf(connection), connection.scope);
-        const admission = await options.admit?.({ document: prepared.document, operationName: payload.operationName, variables: payload.variables, contextValue });
+        const admission = await options.admit?.({
+          document: prepared.document,
+          operationName: payload.operationName,
+          variables: payload.variables,
+          contextValue,
+          callerKey: connection.callerKey,
+        });
         record.ids = admission?.ids ?? 0;
         record.callerId = admission?.callerId;
         if (admission?.errors?.length) return refuse(admission.errors);

@@ -11,6 +11,8 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../domain/index.js';
 
+type RateLimiter = { consume(key: string, points: number): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> };
+
 export interface OperationGuardOptions {
   schema: GraphQLSchema;
   /** Longest `activityIds` list (MAX_ACTIVITY_IDS). @default none: required */
@@ -18,7 +20,9 @@ export interface OperationGuardOptions {
   /** Activity ids in one operation over all fields and aliases (MAX_OPERATION_IDS). @default none: required */
   maxOperationIds: number;
   /** Takes one point per activity id from the caller's allowance (RATE_LIMIT_PER_MINUTE). */
-  rateLimit: { consume(callerId: string, points: number): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> };
+  rateLimit: RateLimiter;
+  /** The same per client address, where callers are not verified (RATE_LIMIT_PER_ADDRESS_PER_MINUTE). @default none */
+  addressRateLimit?: RateLimiter;
 }
 
 export interface GuardedOperation {
@@ -27,6 +31,8 @@ export interface GuardedOperation {
   variables?: Readonly<Record<string, unknown>> | null | undefined;
   /** The caller to charge, or undefined for one without credentials (it can read nothing anyway). */
   callerId: string | undefined;
+  /** Also charged, against the address limit, where callers are not verified (a client address key). @default none */
+  addressKey?: string | undefined;
 }
 
 /** How many activity ids the operation asks for, and the errors to refuse it with (none: go on). */
@@ -44,7 +50,7 @@ export interface GuardDecision {
  * length check of raw lists: 10,000 invalid ids would otherwise build 10,000 errors.
  */
 export function createOperationGuard(options: OperationGuardOptions) {
-  const { schema, maxActivityIds, maxOperationIds, rateLimit } = options;
+  const { schema, maxActivityIds, maxOperationIds, rateLimit, addressRateLimit } = options;
 
   function idsAsked(operation: GuardedOperation): number | GraphQLError[] {
     const definition = getOperationAST(operation.document, operation.operationName ?? undefined);
@@ -96,11 +102,20 @@ export function createOperationGuard(options: OperationGuardOptions) {
     return total;
   }
 
+  /** The address first (a flood of invented callers ends there), then the caller. */
+  async function chargeAll(operation: GuardedOperation, ids: number) {
+    if (operation.addressKey !== undefined && addressRateLimit) {
+      const byAddress = await addressRateLimit.consume(operation.addressKey, ids);
+      if (!byAddress.ok) return byAddress;
+    }
+    return rateLimit.consume(operation.callerId!, ids);
+  }
+
   return async function admit(operation: GuardedOperation): Promise<GuardDecision> {
     const ids = idsAsked(operation);
     if (Array.isArray(ids)) return { ids: 0, errors: ids };
     if (operation.callerId === undefined || ids === 0) return { ids };
-    const decision = await rateLimit.consume(operation.callerId, ids);
+    const decision = await chargeAll(operation, ids);
     if (decision.ok) return { ids };
     return {
       ids,

@@ -45,3 +45,19 @@ describe('rate limit charged per activity id, not per operation', () => {
     expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
   });
 });
+
+describe('rate limit per client address where callers are not verified (passthrough, open)', () => {
+  it('charges the address beside the caller: new tokens from one address share RATE_LIMIT_PER_ADDRESS_PER_MINUTE; another address is unaffected', async () => {
+    const { simulator, query } = await startStack({ RATE_LIMIT_PER_MINUTE: '100', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '5', TRUST_PROXY: 'true' });
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    for (let i = 0; i < 5; i++) {
+      const ok = await query(UploadActivitiesDocument, { taxableEntityId: ENTITY, activityIds: [a.activityId] }, { token: `token-${i}`, headers: from('203.0.113.20') });
+      expect(ok.errors).toBeUndefined();
+    }
+    const over = await query(UploadActivitiesDocument, { taxableEntityId: ENTITY, activityIds: [a.activityId] }, { token: 'token-fresh', headers: from('203.0.113.20') });
+    expect(over.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+    const elsewhere = await query(UploadActivitiesDocument, { taxableEntityId: ENTITY, activityIds: [a.activityId] }, { token: 'token-fresh', headers: from('198.51.100.20') });
+    expect(elsewhere.errors).toBeUndefined();
+  });
+});
