@@ -3,9 +3,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { UploadActivityDocument, UploadActivityStatusChangedDocument } from '../../schema/generated/graphql.js';
-import { Redis } from 'ioredis';
 import { createSimulator, type Simulator } from '../../src/simulator/server.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { redisClient, startRedis, type TestRedis } from '../helpers/redis.js';
 import { ENTITY, TOKEN, startStack, type Stack } from '../helpers/stack.js';
 import { connect, record, type Recorded } from '../helpers/ws-client.js';
 
@@ -104,8 +103,7 @@ describe('multi-instance mode on Redis', () => {
     const onHolder = record(connect(holderUrl, { connectionParams: { authToken: TOKEN } }), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }) as Events;
     await expect.poll(() => onHolder.events.length, { timeout: 10_000 }).toBe(1);
     // Only the holder runs yet: once a lease exists in Redis, it is the holder's.
-    const inspector = new Redis(redis.url);
-    onTestFinished(() => void inspector.quit());
+    const inspector = redisClient(redis.url);
     await expect.poll(async () => (await inspector.keys('gw:lease:*')).length, { timeout: 10_000 }).toBe(1);
     const [survivor] = await instances(redis, simulator)(1);
     const sub = watch(survivor!, a.activityId);
