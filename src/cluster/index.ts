@@ -40,7 +40,8 @@ export interface Cluster {
  * instance never pays for ioredis.
  */
 export function createCluster(options: ClusterOptions): Cluster {
-  const link = createRedisLink({ url: options.url, logger: options.logger.child({ component: 'redis' }) });
+  const logger = options.logger.child({ component: 'redis' });
+  const link = createRedisLink({ url: options.url, logger });
   const leaseTtlMs = Math.max(3 * options.pollIntervalMs, 5000);
   const lease = createRedisPollLease({ link, ttlMs: leaseTtlMs });
   return {
@@ -48,7 +49,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     lease,
     store: createRedisSnapshotStore({ link, ttlMs: Math.max(leaseTtlMs, options.pollMaxIntervalMs) * 2 }),
     sharedTerminal: createRedisSnapshotStore({ link, ttlMs: options.terminalCacheTtlMs, prefix: 'gw:terminal:' }),
-    eventTarget: createRedisEventTarget({ link, prefix: 'gw:status:', logger: options.logger }),
+    eventTarget: createRedisEventTarget({ link, prefix: 'gw:status:', logger }),
     limiter:
       options.rateLimitPerMinute > 0
         ? new RateLimiterRedis({

@@ -4,10 +4,16 @@ import type { Logger } from 'pino';
 export interface RedisLink {
   /** Commands: no offline queue, so a command fails at once while Redis is away, never hangs. */
   readonly commands: Redis;
-  /** Pub/sub: subscriptions are replayed by ioredis when it reconnects. */
+  /**
+   * Pub/sub. ioredis does not resubscribe by itself (its own resubscription drops
+   * failures as unhandled rejections): whoever subscribes here subscribes again on
+   * every `ready` (see redis-event-target.ts).
+   */
   readonly subscriber: Redis;
   /** Both connections are ready. */
   readonly isUp: boolean;
+  /** `stop` was called: the connections are closing or closed for good. */
+  readonly isStopped: boolean;
   /** Called on every change of `isUp`. */
   onChange(listener: (isUp: boolean) => void): void;
   /** Closes both connections. Idempotent. */
@@ -22,16 +28,41 @@ export interface RedisLinkOptions {
   reconnectMs?: number;
   /** A command not answered within this fails (Redis hung, not gone). @default 1000 */
   commandTimeoutMs?: number;
+  /** While Redis stays down or unreachable, it is logged again at most this often. @default 60000 */
+  downLogIntervalMs?: number;
+}
+
+/** Redis answered, and said no. */
+const REFUSALS = new Set(['WRONGPASS', 'NOAUTH', 'NOPERM']);
+
+/**
+ * Why a connection attempt or a connection failed, in a word an operator can act
+ * on: the socket error code (ECONNREFUSED, ENOTFOUND, ETIMEDOUT…) or Redis's own
+ * refusal (WRONGPASS, NOAUTH, NOPERM). Never the message as is: only `secret`-free
+ * text leaves this function.
+ */
+export function redisFailureReason(error: unknown, secret?: string): string {
+  if (!(error instanceof Error)) return 'unknown';
+  const refusal = /\b(WRONGPASS|NOAUTH|NOPERM)\b/.exec(error.message)?.[1];
+  if (refusal) return refusal;
+  const { code } = error as { code?: unknown };
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
+  const message = secret ? error.message.split(secret).join('[redacted]') : error.message;
+  return message.slice(0, 200) || error.name;
 }
 
 /**
  * Two ioredis connections to the cluster's Redis (one for commands, one for
  * subscriptions), reconnecting forever. Redis being down is a state, not an error:
- * it is logged when it changes, and every user of the link falls back to its
- * in-process behaviour meanwhile.
+ * every user of the link falls back to its in-process behaviour meanwhile. It is
+ * logged at warn when Redis cannot be reached or refuses us (also when it never
+ * was up), naming host, port and the reason, then at most once per
+ * `downLogIntervalMs` while it stays so; at info when it is up again. Never the
+ * URL or the password.
  */
 export function createRedisLink(options: RedisLinkOptions): RedisLink {
   const { logger } = options;
+  const downLogIntervalMs = options.downLogIntervalMs ?? 60_000;
   const common = {
     lazyConnect: false,
     connectTimeout: 2000,
@@ -39,26 +70,60 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     maxRetriesPerRequest: 0,
   };
   const commands = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: options.commandTimeoutMs ?? 1000 });
-  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: false });
+  const { host, port, password } = commands.options;
+  const redis = `${host ?? '?'}:${port ?? '?'}`;
   const listeners: ((isUp: boolean) => void)[] = [];
   let wasUp = false;
+  let wasEverUp = false;
+  /** When the current outage (or failure to connect) began; undefined while up or before any failure. */
+  let downSince: number | undefined;
+  let lastWarnAt = -Infinity;
+  let lastReason: string | undefined;
   let stopped: Promise<void> | undefined;
 
   const isUp = () => commands.status === 'ready' && subscriber.status === 'ready';
+  const warnDown = (now: number) => {
+    const isFirst = lastWarnAt === -Infinity;
+    lastWarnAt = now;
+    const reason = lastReason ?? 'connection closed';
+    const state = REFUSALS.has(reason) ? 'refusing our credentials' : wasEverUp ? 'down' : 'unreachable';
+    if (isFirst) logger.warn({ redis, reason }, `redis is ${state}: serving from this instance alone until it is back`);
+    else logger.warn({ redis, reason, downForMs: now - (downSince ?? now) }, `redis is still ${state}: serving from this instance alone`);
+  };
   const check = () => {
     const up = isUp();
     if (up === wasUp || stopped) return;
     wasUp = up;
-    if (up) logger.info('redis is up: cluster mode resumes');
-    else logger.warn('redis is down: serving from this instance alone until it is back');
+    const now = Date.now();
+    if (up) {
+      logger.info({ redis, ...(downSince !== undefined ? { downForMs: now - downSince } : {}) }, 'redis is up: cluster mode resumes');
+      wasEverUp = true;
+      downSince = undefined;
+      lastReason = undefined;
+      lastWarnAt = -Infinity;
+    } else {
+      downSince = now;
+      warnDown(now);
+    }
     for (const listener of listeners) listener(up);
+  };
+  const onError = (error: unknown) => {
+    if (stopped) return;
+    // Kept while up too: a connection's error comes just before its close, which reports the outage.
+    lastReason = redisFailureReason(error, password);
+    if (isUp()) return;
+    const now = Date.now();
+    // Never up yet: the first failure is the news. Afterwards, at most one line per interval.
+    downSince ??= now;
+    if (now - lastWarnAt >= downLogIntervalMs) warnDown(now);
   };
   for (const connection of [commands, subscriber]) {
     connection.on('ready', check);
     connection.on('close', check);
     connection.on('end', check);
-    // Errors while Redis is away repeat on every reconnection attempt; the state change says it once.
-    connection.on('error', () => undefined);
+    // Repeats on every reconnection attempt while Redis is away: logged as a state, throttled.
+    connection.on('error', onError);
   }
 
   return {
@@ -66,6 +131,9 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     subscriber,
     get isUp() {
       return isUp();
+    },
+    get isStopped() {
+      return stopped !== undefined;
     },
     onChange(listener) {
       listeners.push(listener);
