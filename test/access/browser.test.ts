@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { getIntrospectionQuery } from 'graphql';
-import WebSocket from 'ws';
 import { UploadActivityDocument, UploadActivityStatusChangedDocument } from '../../schema/generated/graphql.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { HS_SECRET, hsKey, sign } from '../helpers/jwt.js';
 import { ENTITY, TOKEN, startStack } from '../helpers/stack.js';
-import { connect, record } from '../helpers/ws-client.js';
+import { connect, record, upgradeStatus } from '../helpers/ws-client.js';
 
 const APP_ORIGIN = 'https://board.example.com';
 
-function upgrade(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
-    socket.on('open', () => {
-      socket.close();
-      resolve(101);
-    });
-    socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    socket.on('error', () => undefined);
-  });
-}
 
 describe('CORS and the WebSocket origin check', () => {
   it('answers a listed origin\'s preflight with 204 and the contract\'s headers; an unlisted one gets no CORS header at all', async () => {
@@ -56,10 +44,10 @@ describe('CORS and the WebSocket origin check', () => {
   it('refuses a WebSocket upgrade from a foreign Origin with 403; accepts its own origin, a listed one and none', async () => {
     const { app } = await startStack({ CORS_ORIGINS: APP_ORIGIN });
     const host = new URL(app.url).host;
-    expect(await upgrade(app.url, { origin: 'https://evil.example' })).toBe(403);
-    expect(await upgrade(app.url, { origin: `http://${host}` })).toBe(101);
-    expect(await upgrade(app.url, { origin: APP_ORIGIN })).toBe(101);
-    expect(await upgrade(app.url, {})).toBe(101);
+    expect(await upgradeStatus(app.url, { origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(app.url, { origin: `http://${host}` })).toBe(101);
+    expect(await upgradeStatus(app.url, { origin: APP_ORIGIN })).toBe(101);
+    expect(await upgradeStatus(app.url, {})).toBe(101);
   });
 
   it('logs a refused browser origin once per origin per minute at info, naming CORS_ORIGINS; its own and listed origins are never logged', async () => {
@@ -69,10 +57,10 @@ describe('CORS and the WebSocket origin check', () => {
     const preflight = (origin: string) =>
       fetch(app.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
     for (let i = 0; i < 3; i++) await preflight('https://other-app.example');
-    for (let i = 0; i < 3; i++) expect(await upgrade(app.url, { origin: 'https://evil.example' })).toBe(403);
+    for (let i = 0; i < 3; i++) expect(await upgradeStatus(app.url, { origin: 'https://evil.example' })).toBe(403);
     await preflight(APP_ORIGIN);
     await fetch(app.url, { method: 'POST', headers: { origin: `http://${host}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
-    expect(await upgrade(app.url, { origin: `http://${host}` })).toBe(101);
+    expect(await upgradeStatus(app.url, { origin: `http://${host}` })).toBe(101);
     expect(refusals()).toEqual([
       expect.objectContaining({ level: 30, origin: 'https://other-app.example', transport: 'http', msg: expect.stringContaining('CORS_ORIGINS') }),
       expect.objectContaining({ level: 30, origin: 'https://evil.example', transport: 'ws', msg: expect.stringContaining('CORS_ORIGINS') }),
@@ -81,9 +69,9 @@ describe('CORS and the WebSocket origin check', () => {
 
   it('takes the own origin from X-Forwarded-Host only with TRUST_PROXY=true', async () => {
     const untrusted = await startStack({});
-    expect(await upgrade(untrusted.app.url, { origin: 'https://gateway.example', 'x-forwarded-host': 'gateway.example' })).toBe(403);
+    expect(await upgradeStatus(untrusted.app.url, { origin: 'https://gateway.example', 'x-forwarded-host': 'gateway.example' })).toBe(403);
     const trusted = await startStack({ TRUST_PROXY: 'true' });
-    expect(await upgrade(trusted.app.url, { origin: 'https://gateway.example', 'x-forwarded-host': 'gateway.example' })).toBe(101);
+    expect(await upgradeStatus(trusted.app.url, { origin: 'https://gateway.example', 'x-forwarded-host': 'gateway.example' })).toBe(101);
   });
 });
 

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startStack, type LogLine } from '../helpers/stack.js';
+import { upgradeStatus } from '../helpers/ws-client.js';
 
 /** A GET with headers fetch would not let us set (Host). */
 function get(url: string, headers: Record<string, string>): Promise<number> {
@@ -16,17 +16,6 @@ function get(url: string, headers: Record<string, string>): Promise<number> {
   });
 }
 
-function upgrade(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
-    socket.on('open', () => {
-      socket.close();
-      resolve(101);
-    });
-    socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    socket.on('error', () => undefined);
-  });
-}
 
 /** The client address the gateway settled on, read from the access log's caller id in `open` mode. */
 async function addressSeen(env: Record<string, string>, forwardedFor: string): Promise<string> {
@@ -66,9 +55,9 @@ describe('ALLOWED_HOSTS: DNS rebinding', () => {
     const { app } = await startStack();
     const port = new URL(app.url).port;
     expect(await get(app.url.replace('/graphql', '/healthz'), { host: `evil.example:${port}` })).toBe(403);
-    expect(await upgrade(app.url, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` })).toBe(403);
+    expect(await upgradeStatus(app.url, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` })).toBe(403);
     expect(await get(app.url.replace('/graphql', '/healthz'), { host: `localhost:${port}` })).toBe(200);
-    expect(await upgrade(app.url, { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` })).toBe(101);
+    expect(await upgradeStatus(app.url, { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` })).toBe(101);
   });
 
   it('answers the names ALLOWED_HOSTS lists', async () => {

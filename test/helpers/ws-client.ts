@@ -64,3 +64,16 @@ export function record<TData, TVars extends Record<string, unknown>>(
     unsubscribe: () => unsubscribe(),
   };
 }
+
+/** Attempts a WebSocket upgrade with `headers`: 101 when it opened (closed at once), else the HTTP status it was refused with. */
+export function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
+    socket.on('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.on('error', () => undefined);
+  });
+}
