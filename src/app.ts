@@ -115,7 +115,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     maxRetryAfterMs: config.upstreamMaxRetryAfterMs,
     maxBodyBytes: config.upstreamMaxBodyBytes,
     logger: logger.child({ component: 'cleartax-client' }),
-    onTokenVerdict: (token, verdict) => verdicts.judged(hashToken(token), verdict),
+    // Only callers' own tokens are judged: in jwt and open modes every read uses the server's.
+    ...(config.authMode === 'passthrough' ? { onTokenVerdict: (token: string, verdict: 'accepted' | 'refused') => verdicts.judged(hashToken(token), verdict) } : {}),
     onAttempt: ({ result, durationMs }) => {
       metrics.upstreamAttempts.inc({ result });
       metrics.upstreamDuration.observe({ result }, durationMs / 1000);
@@ -129,6 +130,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     terminalCacheTtlMs: config.terminalCacheTtlMs,
     terminalCacheMaxBytes: config.terminalCacheMaxBytes,
     ...(cluster ? { sharedTerminal: cluster.sharedTerminal } : {}),
+    isRefusedToken: (tokenHash) => verdicts.isRefused(tokenHash),
     metrics,
   });
   const pubSub = createAppPubSub(cluster?.eventTarget);

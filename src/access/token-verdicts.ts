@@ -10,6 +10,8 @@ export interface TokenVerdicts {
    * has `maxDoubtfulPerAddress` tokens that are unjudged or refused.
    */
   check(tokenHash: string, address: string): GatewayError | undefined;
+  /** Whether ClearTax refused this token within the window. */
+  isRefused(tokenHash: string): boolean;
   /** ClearTax's verdict on a token, from an answer to a read made with it. */
   judged(tokenHash: string, verdict: 'accepted' | 'refused'): void;
 }
@@ -50,6 +52,9 @@ export function createTokenVerdicts(options: TokenVerdictsOptions): TokenVerdict
       tokens.add(tokenHash);
       addressOf.set(tokenHash, address);
       return undefined;
+    },
+    isRefused(tokenHash) {
+      return known.get(tokenHash) === 'refused';
     },
     judged(tokenHash, verdict) {
       if (verdict === 'refused') {

@@ -27,6 +27,12 @@ export interface StatusSourceOptions {
    * @default none: this instance's cache only
    */
   sharedTerminal?: Pick<SnapshotStore, 'get' | 'set'>;
+  /**
+   * Whether upstream refused this token (by hash) a moment ago: its reads, queries
+   * and polls alike, then fail UNAUTHENTICATED at once with no upstream call.
+   * @default never
+   */
+  isRefusedToken?: (tokenHash: string) => boolean;
 }
 
 export interface LoadOptions {
@@ -128,6 +134,9 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
   function loadHashed(token: string, tokenHash: string, key: ActivityKey, loadOptions: LoadOptions): Promise<StatusSnapshot> {
     const { signal } = loadOptions;
     if (signal?.aborted) return Promise.reject(deadlineError(signal));
+    if (options.isRefusedToken?.(tokenHash)) {
+      return Promise.reject(new UpstreamError(ErrorCode.UNAUTHENTICATED, 'ClearTax refused this token a moment ago: send a valid X-Cleartax-Auth-Token', { isRetryable: false }));
+    }
     const id = scopedKeyId(tokenHash, key);
     const retries = loadOptions.retries ?? options.retries;
     const cached = terminal?.get(id);

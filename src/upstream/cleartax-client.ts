@@ -24,7 +24,7 @@ export interface ClearTaxClientOptions {
   logger: Logger;
   /** Called once per HTTP attempt, for metrics. @default no-op */
   onAttempt?: (outcome: AttemptOutcome) => void;
-  /** Called with ClearTax's verdict on the token of each answered attempt: 401/403 refused it, 2xx/404 accepted it. @default no-op */
+  /** Called with ClearTax's verdict on the token of each answered attempt: 401 refused it, 2xx/404 accepted it (a 403 is about one entity, not the token). @default no-op */
   onTokenVerdict?: (token: string, verdict: 'accepted' | 'refused') => void;
   /** Summary line interval of the outage log (see outage-log.ts). @default 10000 */
   outageSummaryIntervalMs?: number;
@@ -138,7 +138,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
       );
     }
     report(String(status));
-    if (status === 401 || status === 403) options.onTokenVerdict?.(token, 'refused');
+    if (status === 401) options.onTokenVerdict?.(token, 'refused');
     else if (status === 200 || status === 404) options.onTokenVerdict?.(token, 'accepted');
     if (text === undefined) {
       throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with a body over ${maxBodyBytes} bytes`, {

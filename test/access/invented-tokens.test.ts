@@ -72,4 +72,18 @@ describe('passthrough: invented tokens cannot reach ClearTax at will', () => {
     expect(subs.every((sub) => sub.isDone)).toBe(true);
     expect(statusReads(upstream.requests)).toBeLessThanOrEqual(10);
   });
+
+  it('answers a socket whose token ClearTax refused without another read: each new subscribe on it fails at once', async () => {
+    const upstream = await strictUpstream();
+    const { app } = await startStack({ CLEARTAX_BASE_URL: upstream.url, POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '40' });
+    // Not lazy: the socket stays open between subscriptions, as a board's does.
+    const client = connect(app.url, { lazy: false, connectionParams: { authToken: 'invented-but-accepted-at-init' } });
+    for (let i = 0; i < 6; i++) {
+      const sub = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: ACTIVITY });
+      const refusal = (await sub.done.then(() => [], (errors: unknown) => errors)) as { extensions?: { code?: string } }[];
+      const codes = [...sub.events.flatMap((event) => event.errors ?? []), ...refusal].map((error) => error.extensions?.code);
+      expect(codes).toEqual(['UNAUTHENTICATED']);
+    }
+    expect(statusReads(upstream.requests)).toBe(1);
+  });
 });
