@@ -35,6 +35,25 @@ export interface Cluster {
 }
 
 /**
+ * The Redis limiter, asking the link whether Redis is up (PING-judged) before each
+ * command: while Redis is down or hung, requests go straight to the insurance
+ * limiter instead of waiting for a command timeout each.
+ */
+class LinkRateLimiter extends RateLimiterRedis {
+  constructor(
+    private readonly link: RedisLink,
+    options: ConstructorParameters<typeof RateLimiterRedis>[0],
+  ) {
+    super({ ...options, rejectIfRedisNotReady: true });
+  }
+
+  /** rate-limiter-flexible's hook (checked before every command when `rejectIfRedisNotReady`); by default it reads only ioredis's status. */
+  _isRedisReady(): boolean {
+    return this.link.isUp;
+  }
+}
+
+/**
  * Multi-instance mode: the watcher's seams (lease, store, PubSub) and the rate
  * limiter's store, on one Redis. Loaded only when REDIS_URL is set, so a single
  * instance never pays for ioredis.
@@ -52,7 +71,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     eventTarget: createRedisEventTarget({ link, prefix: 'gw:status:', logger }),
     limiter:
       options.rateLimitPerMinute > 0
-        ? new RateLimiterRedis({
+        ? new LinkRateLimiter(link, {
             storeClient: link.commands,
             keyPrefix: 'gw:rate',
             points: options.rateLimitPerMinute,

@@ -111,6 +111,12 @@ export function createRedisEventTarget(options: RedisEventTargetOptions): EventT
 
   // A new connection has no subscriptions: subscribe every topic that has listeners (also after a failure).
   subscriber.on('ready', () => subscribeAll([...listenersPerTopic.keys()]));
+  // Redis answers again after hanging (same connection): send what failed meanwhile now, not after the backoff.
+  link.onChange((isUp) => {
+    if (!isUp || subscriber.status !== 'ready' || failed.size === 0) return;
+    for (const topic of failed) if (!listenersPerTopic.has(topic)) failed.delete(topic);
+    subscribeAll([...failed]);
+  });
 
   return {
     addEventListener(topic: string, listener: EventListenerOrEventListenerObject | null) {
@@ -132,7 +138,13 @@ export function createRedisEventTarget(options: RedisEventTargetOptions): EventT
     dispatchEvent(event: Event) {
       const detail: unknown = (event as CustomEvent).detail;
       if (!link.isUp) return deliver(event.type, detail);
-      link.commands.publish(prefix + event.type, JSON.stringify(detail)).catch(() => deliver(event.type, detail));
+      // A publish that timed out may still be executed by Redis later (a hung Redis that
+      // resumes): its late copy reaches every instance, and each subscriber drops it by
+      // the event's per-key version (status-subscription.ts).
+      link.commands.publish(prefix + event.type, JSON.stringify(detail)).catch((error: unknown) => {
+        link.reportFailure(error);
+        deliver(event.type, detail);
+      });
       return true;
     },
   };

@@ -10,12 +10,22 @@ export interface RedisLink {
    * every `ready` (see redis-event-target.ts).
    */
   readonly subscriber: Redis;
-  /** Both connections are ready. */
+  /**
+   * Both connections are ready and answer PING within the deadline. A hung Redis
+   * (stopped process, TCP open, ioredis still "ready") counts as down, exactly as a
+   * dead one does.
+   */
   readonly isUp: boolean;
   /** `stop` was called: the connections are closing or closed for good. */
   readonly isStopped: boolean;
   /** Called on every change of `isUp`. */
   onChange(listener: (isUp: boolean) => void): void;
+  /**
+   * A command on `commands` failed with `error`: when it timed out, Redis counts as
+   * not answering until a PING is answered again, so nothing else waits for the same
+   * deadline meanwhile. Anything else is left to the connection's own events.
+   */
+  reportFailure(error: unknown): void;
   /** Closes both connections. Idempotent. */
   stop(): Promise<void>;
 }
@@ -28,9 +38,16 @@ export interface RedisLinkOptions {
   reconnectMs?: number;
   /** A command not answered within this fails (Redis hung, not gone). @default 1000 */
   commandTimeoutMs?: number;
+  /** How often each connection is sent a PING. @default 1000 */
+  pingIntervalMs?: number;
+  /** A connection whose PING is not answered within this counts as down until one is. @default commandTimeoutMs */
+  pingTimeoutMs?: number;
   /** While Redis stays down or unreachable, it is logged again at most this often. @default 60000 */
   downLogIntervalMs?: number;
 }
+
+/** ioredis's rejection of a command that outlived `commandTimeout`. */
+export const isCommandTimeout = (error: unknown) => error instanceof Error && error.message === 'Command timed out';
 
 /** Redis answered, and said no. */
 const REFUSALS = new Set(['WRONGPASS', 'NOAUTH', 'NOPERM']);
@@ -69,8 +86,12 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     retryStrategy: () => options.reconnectMs ?? 500,
     maxRetriesPerRequest: 0,
   };
-  const commands = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: options.commandTimeoutMs ?? 1000 });
-  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: false });
+  const commandTimeoutMs = options.commandTimeoutMs ?? 1000;
+  const pingIntervalMs = options.pingIntervalMs ?? 1000;
+  const pingTimeoutMs = options.pingTimeoutMs ?? commandTimeoutMs;
+  const commands = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: commandTimeoutMs });
+  // A SUBSCRIBE to a hung Redis fails after the deadline too (the event target retries it).
+  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: false, commandTimeout: commandTimeoutMs });
   const { host, port, password } = commands.options;
   const redis = `${host ?? '?'}:${port ?? '?'}`;
   const listeners: ((isUp: boolean) => void)[] = [];
@@ -82,7 +103,22 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
   let lastReason: string | undefined;
   let stopped: Promise<void> | undefined;
 
-  const isUp = () => commands.status === 'ready' && subscriber.status === 'ready';
+  /**
+   * Per connection: whether it answers (reset on every `ready`: a new connection),
+   * and the PING in flight, if any. `generation` tells a late answer from an older
+   * connection apart.
+   */
+  interface Liveness {
+    answers: boolean;
+    pingTimer: NodeJS.Timeout | undefined;
+    generation: number;
+  }
+  const liveness = new Map<Redis, Liveness>([
+    [commands, { answers: true, pingTimer: undefined, generation: 0 }],
+    [subscriber, { answers: true, pingTimer: undefined, generation: 0 }],
+  ]);
+  const answers = (connection: Redis) => liveness.get(connection)!.answers;
+  const isUp = () => commands.status === 'ready' && subscriber.status === 'ready' && answers(commands) && answers(subscriber);
   const warnDown = (now: number) => {
     const isFirst = lastWarnAt === -Infinity;
     lastWarnAt = now;
@@ -118,7 +154,55 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     downSince ??= now;
     if (now - lastWarnAt >= downLogIntervalMs) warnDown(now);
   };
+  const setAnswers = (connection: Redis, value: boolean, reason?: string) => {
+    const state = liveness.get(connection)!;
+    if (state.answers === value) return;
+    state.answers = value;
+    if (!value && reason) lastReason = reason;
+    check();
+  };
+  /** One PING at a time per ready connection; no answer within the deadline: down until one comes. */
+  const ping = (connection: Redis) => {
+    const state = liveness.get(connection)!;
+    if (stopped || connection.status !== 'ready' || state.pingTimer) return;
+    const { generation } = state;
+    const settle = () => {
+      if (state.generation !== generation) return false;
+      clearTimeout(state.pingTimer);
+      state.pingTimer = undefined;
+      return true;
+    };
+    state.pingTimer = setTimeout(() => {
+      // Still in flight: keep it (its answer brings the connection back), but judge now.
+      if (state.generation === generation) setAnswers(connection, false, `no PING answer within ${pingTimeoutMs} ms`);
+    }, pingTimeoutMs);
+    state.pingTimer.unref();
+    connection.ping().then(
+      () => {
+        if (settle()) setAnswers(connection, true);
+      },
+      (error: unknown) => {
+        if (!settle()) return;
+        if (isCommandTimeout(error)) setAnswers(connection, false, `no PING answer within ${pingTimeoutMs} ms`);
+      },
+    );
+  };
+  const pinger = setInterval(() => {
+    for (const connection of liveness.keys()) ping(connection);
+  }, pingIntervalMs);
+  pinger.unref();
+
   for (const connection of [commands, subscriber]) {
+    // A new connection starts afresh: a PING still pending belonged to the old one.
+    const renew = () => {
+      const state = liveness.get(connection)!;
+      state.generation += 1;
+      clearTimeout(state.pingTimer);
+      state.pingTimer = undefined;
+      state.answers = true;
+    };
+    connection.on('ready', renew);
+    connection.on('close', renew);
     connection.on('ready', check);
     connection.on('close', check);
     connection.on('end', check);
@@ -138,7 +222,14 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     onChange(listener) {
       listeners.push(listener);
     },
+    reportFailure(error) {
+      if (isCommandTimeout(error)) setAnswers(commands, false, `a command got no answer within ${commandTimeoutMs} ms`);
+    },
     stop() {
+      if (!stopped) {
+        clearInterval(pinger);
+        for (const state of liveness.values()) clearTimeout(state.pingTimer);
+      }
       stopped ??= Promise.all([commands.quit().catch(() => commands.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())]).then(() => undefined);
       return stopped;
     },

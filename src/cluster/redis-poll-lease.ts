@@ -44,7 +44,7 @@ export function createRedisPollLease(options: RedisPollLeaseOptions): RedisPollL
     if (!link.isUp || held.size === 0) return;
     const pipeline = link.commands.pipeline();
     for (const keyId of held) pipeline.eval(CLAIM, 1, prefix + keyId, instanceId, ttlMs);
-    void pipeline.exec().catch(() => undefined);
+    void pipeline.exec().catch((error: unknown) => link.reportFailure(error));
   }, Math.max(100, Math.floor(ttlMs / 3)));
   renew.unref();
 
@@ -58,14 +58,15 @@ export function createRedisPollLease(options: RedisPollLeaseOptions): RedisPollL
         if (ours) held.add(keyId);
         else held.delete(keyId);
         return ours;
-      } catch {
+      } catch (error) {
+        link.reportFailure(error);
         return true; // Redis trouble: poll locally rather than not at all
       }
     },
     async release(keyId) {
       held.delete(keyId);
       if (!link.isUp) return;
-      await link.commands.eval(RELEASE, 1, prefix + keyId, instanceId).catch(() => undefined);
+      await link.commands.eval(RELEASE, 1, prefix + keyId, instanceId).catch((error: unknown) => link.reportFailure(error));
     },
     stop() {
       clearInterval(renew);

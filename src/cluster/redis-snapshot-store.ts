@@ -13,8 +13,9 @@ export interface RedisSnapshotStoreOptions {
 /**
  * Snapshots in Redis with a TTL, shared by every instance: the latest state of each
  * watched key (written by its poller), or terminal states (written by the reads
- * that saw them). Keys hold token hashes only. Never throws: while Redis is down a
- * read finds nothing and a write is skipped. `delete` is a no-op: other instances
+ * that saw them). Keys hold token hashes only. Never throws: while Redis is down
+ * (or hung: judged by the link's PINGs) a read finds nothing and a write is
+ * skipped; a command waits at most the link's command timeout. `delete` is a no-op: other instances
  * may still watch the key, and the TTL clears it.
  */
 export function createRedisSnapshotStore(options: RedisSnapshotStoreOptions): SnapshotStore {
@@ -26,13 +27,14 @@ export function createRedisSnapshotStore(options: RedisSnapshotStoreOptions): Sn
       try {
         const text = await link.commands.get(prefix + keyId);
         return text ? (JSON.parse(text) as StatusSnapshot) : undefined;
-      } catch {
+      } catch (error) {
+        link.reportFailure(error);
         return undefined;
       }
     },
     async set(keyId, snapshot) {
       if (!link.isUp) return;
-      await link.commands.set(prefix + keyId, JSON.stringify(snapshot), 'PX', ttlMs).catch(() => undefined);
+      await link.commands.set(prefix + keyId, JSON.stringify(snapshot), 'PX', ttlMs).catch((error: unknown) => link.reportFailure(error));
     },
     async delete() {},
   };

@@ -1,4 +1,4 @@
-import { eventChanged, isFinalEvent, type StatusEvent } from '../domain/index.js';
+import { eventChanged, eventVersion, isFinalEvent, type StatusEvent } from '../domain/index.js';
 
 /**
  * One GraphQL subscription's view of one or more watched keys: an async iterator
@@ -9,6 +9,11 @@ import { eventChanged, isFinalEvent, type StatusEvent } from '../domain/index.js
  * per key is kept; a newer state replaces an older undelivered one (statuses are
  * states, so the consumer sees the latest; terminal states and errors are last and
  * are never lost).
+ *
+ * Delivery is idempotent per key: a snapshot event at or below the version the
+ * subscriber already has (delivered, or waiting to be) is dropped, so a late,
+ * repeated or replayed publish (another instance's, Redis's after it hung) can
+ * never repeat or reorder anything.
  */
 export interface StatusSubscription extends AsyncIterableIterator<StatusEvent> {
   /** Offers an event for one of its keys; ignored once that key is finished or the subscription closed. */
@@ -43,7 +48,10 @@ const done = (): IteratorResult<StatusEvent> => ({ value: undefined, done: true 
 class KeyedSubscription implements StatusSubscription {
   /** Keys that have not had their last word yet. */
   private readonly open: Set<string>;
-  /** The last snapshot event the consumer took, per key (made on first delivery). */
+  /**
+   * The last snapshot event the consumer took, per key (made on first delivery); or a
+   * later event of the same state and staleness, whose higher version it now has too.
+   */
   private delivered: Map<string, StatusEvent & { type: 'snapshot' }> | undefined;
   /** Offered, not yet taken: at most one per key, in order of latest arrival (made on first need). */
   private pending: Map<string, StatusEvent> | undefined;
@@ -92,13 +100,20 @@ class KeyedSubscription implements StatusSubscription {
   offer(watchKey: string, event: StatusEvent): void {
     if (this.isClosed || !this.open.has(watchKey)) return;
     if (event.type === 'snapshot') {
+      const waiting = this.pending?.get(watchKey);
+      if (waiting?.type === 'error') return;
       const seen = this.delivered?.get(watchKey);
+      // At or below what the consumer has or will get: late, repeated or replayed. (NaN: unordered, kept.)
+      const version = eventVersion(event);
+      if (seen && version <= eventVersion(seen)) return;
+      if (waiting?.type === 'snapshot' && version <= eventVersion(waiting)) return;
       if (seen && !eventChanged(seen, event)) {
-        // Back to what the consumer already has: an undelivered in-between state is moot.
-        if (this.pending?.get(watchKey)?.type === 'snapshot') this.pending.delete(watchKey);
+        // Back to what the consumer already has: an undelivered in-between state is moot,
+        // and anything older than this event is from now on too.
+        if (waiting) this.pending!.delete(watchKey);
+        this.delivered!.set(watchKey, event);
         return;
       }
-      if (this.pending?.get(watchKey)?.type === 'error') return;
     }
     if (this.waiter) {
       const wake = this.waiter;

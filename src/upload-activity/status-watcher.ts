@@ -5,6 +5,7 @@ import {
   isFinalEvent,
   isTerminalStatus,
   scopedKeyId,
+  snapshotEvent,
   statusChanged,
   type ActivityKey,
   type StatusEvent,
@@ -140,7 +141,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       return; // due now: its first read is published
     }
     if (entry.last && (isFresh(entry.last) || entry.isFinished || entry.isStale)) {
-      subscription.offer(id, { type: 'snapshot', snapshot: entry.last, isStale: entry.isStale });
+      subscription.offer(id, snapshotEvent(entry.last, entry.isStale));
       return;
     }
     const current = entry;
@@ -148,7 +149,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       if (watched.get(id) !== current || subscription.isClosed) return;
       if (isFresh(stored) && (!current.last || current.last.fetchedAt <= stored.fetchedAt)) {
         remember(current, stored);
-        subscription.offer(id, { type: 'snapshot', snapshot: stored });
+        subscription.offer(id, snapshotEvent(stored));
       } else {
         current.shouldPublishNext = true;
         scheduler.expedite(id);
@@ -234,12 +235,12 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     return run;
   }
 
-  /** Hands a stored state to the key's local subscribers (they drop what they already have). */
+  /** Hands a stored state to the key's local subscribers (they drop what they already have, by version). */
   function offerStored(entry: WatchedKey, stored: StatusSnapshot): boolean {
     if (watched.get(entry.id) !== entry) return true;
     entry.shouldPublishNext = false;
     remember(entry, stored);
-    for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, { type: 'snapshot', snapshot: stored });
+    for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, snapshotEvent(stored));
     return true;
   }
 
@@ -253,7 +254,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     void store.set(entry.id, snapshot);
     if (isChange || wasStale || entry.shouldPublishNext || isTerminalStatus(snapshot.rawStatus)) {
       entry.shouldPublishNext = false;
-      publish(entry, { type: 'snapshot', snapshot, isStale: false });
+      publish(entry, snapshotEvent(snapshot));
     }
     return { type: isChange ? 'changed' : 'unchanged' };
   }
@@ -276,7 +277,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     entry.failingSince ??= now;
     if (!entry.isStale && entry.last && now - entry.failingSince >= staleAfterMs) {
       entry.isStale = true;
-      publish(entry, { type: 'snapshot', snapshot: entry.last, isStale: true });
+      publish(entry, snapshotEvent(entry.last, true));
     }
     const retryAfterMs = error instanceof UpstreamError ? error.retryAfterMs : undefined;
     // Outages are logged once, as a state change, by the client's outage log.

@@ -173,4 +173,98 @@ describe('multi-instance mode on Redis', () => {
     await sub.done;
     expect(seen(sub)).toEqual(['UPLOADED:null', 'PROCESSED:null'].map((s) => s.replace('null', '0')));
   }, 30_000);
+
+  it('counts a hung Redis (SIGSTOP) as down within 5 s, keeps queries and new subscriptions fast meanwhile, and is up again after SIGCONT', async () => {
+    const [redis, simulator] = await Promise.all([startRedis(), upstream()]);
+    const gateways = await instances(redis, simulator)(2);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 9, isAuto: false });
+    const variables = { taxableEntityId: ENTITY, activityId: a.activityId };
+    const early = watch(gateways[0]!, a.activityId);
+    await expect.poll(() => early.events.length, { timeout: 10_000 }).toBe(1);
+
+    redis.pause();
+    onTestFinished(() => redis.resume());
+    const pausedAt = Date.now();
+    for (const gateway of gateways) {
+      await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 5000, interval: 50 }).toBe('down');
+      expect(await redisUp(gateway)).toBe('0');
+      expect((await fetch(gateway.app.url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+    }
+    const downAfterMs = Date.now() - pausedAt;
+    expect(downAfterMs).toBeLessThan(5000);
+    console.info(`hung redis judged down on both instances after ${downAfterMs} ms`);
+
+    // Judged down: nothing on the request path waits for Redis's deadline any more.
+    const took: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const startedAt = Date.now();
+      const result = await gateways[i % 2]!.query(UploadActivityDocument, variables);
+      took.push(Date.now() - startedAt);
+      expect(result.data!.uploadActivity!.queuedCount).toBe(9);
+    }
+    const subscribedAt = Date.now();
+    const late = watch(gateways[1]!, a.activityId);
+    await expect.poll(() => late.events.length, { timeout: 5000, interval: 10 }).toBe(1);
+    const firstEventMs = Date.now() - subscribedAt;
+    console.info(`while hung: queries took ${took.join(', ')} ms; a new subscription's first event ${firstEventMs} ms`);
+    for (const ms of took) expect(ms).toBeLessThan(1500);
+    expect(firstEventMs).toBeLessThan(1500);
+    simulator.setState(ENTITY, a.activityId, { queuedCount: 8 });
+    await expect.poll(() => [early.events.length, late.events.length], { timeout: 5000 }).toEqual([2, 2]);
+
+    redis.resume();
+    for (const gateway of gateways) {
+      await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 5000, interval: 50 }).toBe('ok');
+      expect(await redisUp(gateway)).toBe('1');
+    }
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED', queuedCount: 0 });
+    await Promise.all([early.done, late.done]);
+    expect(seen(early)).toEqual(['QUEUED:9', 'QUEUED:8', 'PROCESSED:0']);
+    expect(seen(late)).toEqual(['QUEUED:9', 'QUEUED:8', 'PROCESSED:0']);
+  }, 40_000);
+
+  it('never repeats or reorders an event when a hung Redis comes back and executes the publishes that had timed out', async () => {
+    const [redis, simulator] = await Promise.all([startRedis(), upstream()]);
+    const gateways = await instances(redis, simulator)(2);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 99, isAuto: false });
+    const subs = gateways.flatMap((gateway) => Array.from({ length: 3 }, () => watch(gateway, a.activityId)));
+    await expect.poll(() => subs.every((s) => s.events.length === 1), { timeout: 10_000 }).toBe(true);
+    const inspector = redisClient(redis.url);
+    await expect.poll(async () => (await inspector.keys('gw:lease:*')).length, { timeout: 10_000 }).toBe(1);
+    // Sees what Redis relays on the status channels: the late publish, once Redis runs again.
+    const relayed: number[] = [];
+    const listener = redisClient(redis.url);
+    listener.on('pmessage', (_pattern: string, _channel: string, message: string) => {
+      const event = JSON.parse(message) as { snapshot?: { queuedCount: number } };
+      if (event.snapshot) relayed.push(event.snapshot.queuedCount);
+    });
+    await listener.psubscribe('gw:status:*');
+
+    // The holder's next read is held upstream, its lease already claimed: Redis hangs while it is in flight,
+    // and the state it answers (96) is published to the hung Redis, which times out and is delivered locally.
+    const release = simulator.hold();
+    const before = requestsFor(simulator, a.activityId);
+    await expect.poll(() => requestsFor(simulator, a.activityId), { timeout: 5000, interval: 5 }).toBeGreaterThan(before);
+    simulator.setState(ENTITY, a.activityId, { queuedCount: 96 });
+    redis.pause();
+    onTestFinished(() => redis.resume());
+    release();
+    await expect.poll(() => subs.every((s) => s.events.length === 2), { timeout: 10_000 }).toBe(true);
+    for (const gateway of gateways) await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 5000 }).toBe('down');
+    // Each instance polls on its own meanwhile.
+    for (const queuedCount of [93, 91, 90]) {
+      simulator.setState(ENTITY, a.activityId, { queuedCount });
+      await expect.poll(() => subs.every((s) => seen(s).at(-1) === `QUEUED:${queuedCount}`), { timeout: 10_000 }).toBe(true);
+    }
+
+    redis.resume();
+    // Redis executes the publish that had timed out: every instance receives the stale 96 now.
+    await expect.poll(() => relayed, { timeout: 10_000 }).toContain(96);
+    for (const gateway of gateways) await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 10_000 }).toBe('ok');
+    simulator.setState(ENTITY, a.activityId, { queuedCount: 89 });
+    await expect.poll(() => subs.every((s) => seen(s).at(-1) === 'QUEUED:89'), { timeout: 10_000 }).toBe(true);
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED', queuedCount: 0 });
+    await Promise.all(subs.map((s) => s.done));
+    for (const sub of subs) expect(seen(sub)).toEqual(['QUEUED:99', 'QUEUED:96', 'QUEUED:93', 'QUEUED:91', 'QUEUED:90', 'QUEUED:89', 'PROCESSED:0']);
+  }, 60_000);
 });

@@ -101,4 +101,33 @@ describe('Redis link logging', () => {
     expect(infos()[1]).toMatchObject({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is up/), downForMs: expect.any(Number) });
     expect(warns()).toHaveLength(1);
   });
+
+  it('counts a hung Redis (SIGSTOP: connections open, ioredis ready) as down within 5 s, says so, and up again when it answers', async () => {
+    const redis = await startRedis();
+    const { link, warns, infos } = linkTo(redis.url);
+    await expect.poll(() => link.isUp, { timeout: 10_000 }).toBe(true);
+    const changes: boolean[] = [];
+    link.onChange((isUp) => changes.push(isUp));
+
+    redis.pause();
+    onTestFinished(() => redis.resume());
+    const pausedAt = Date.now();
+    await expect.poll(() => link.isUp, { timeout: 5000, interval: 20 }).toBe(false);
+    const downAfterMs = Date.now() - pausedAt;
+    expect(downAfterMs).toBeLessThan(5000);
+    // Nothing closed: only the PING deadline can tell.
+    expect([link.commands.status, link.subscriber.status]).toEqual(['ready', 'ready']);
+    expect(warns()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is down/), reason: expect.stringMatching(/PING|answer/) })]);
+    expect(changes).toEqual([false]);
+    // A command meanwhile fails within its deadline, not at SIGCONT.
+    const startedAt = Date.now();
+    await expect(link.commands.get('k')).rejects.toThrow(/timed out/);
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+
+    redis.resume();
+    await expect.poll(() => link.isUp, { timeout: 5000, interval: 20 }).toBe(true);
+    expect(changes).toEqual([false, true]);
+    expect(infos().at(-1)).toMatchObject({ msg: expect.stringMatching(/redis is up/), downForMs: expect.any(Number) });
+    expect(warns()).toHaveLength(1);
+  }, 20_000);
 });

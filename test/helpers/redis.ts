@@ -74,6 +74,10 @@ export interface TestRedis {
   start(): Promise<void>;
   /** Kills it at once (SIGKILL), as an outage would. */
   stop(): Promise<void>;
+  /** Hangs it (SIGSTOP): connections stay open, nothing is answered, commands pile up. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT): it executes what piled up, in order. */
+  resume(): void;
 }
 
 class PortInUseError extends Error {}
@@ -142,6 +146,13 @@ export async function startRedis(options: { isStarted?: boolean; args?: readonly
           }
         }
       }
+    },
+    pause() {
+      if (!child || child.exitCode !== null) throw new Error('redis-server is not running');
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      if (child && child.exitCode === null) child.kill('SIGCONT');
     },
     async stop() {
       const running = child;

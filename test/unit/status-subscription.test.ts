@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type StatusEvent, type StatusSnapshot } from '../../src/domain/index.js';
+import { ErrorCode, snapshotEvent, type StatusEvent, type StatusSnapshot } from '../../src/domain/index.js';
 import { createStatusSubscription } from '../../src/upload-activity/status-subscription.js';
 
+/** Read times: each snapshot is read 1 ms after the one made before it, as a poller's reads are. */
+let readAt = Date.parse('2024-06-01T10:00:00.000Z');
 const snap = (rawStatus: string, queuedCount: number | null = 0, errorMessage: string | null = null): StatusSnapshot => ({
   taxableEntityId: 'e',
   activityId: 'a',
   rawStatus,
   queuedCount,
   errorMessage,
-  fetchedAt: new Date().toISOString(),
+  fetchedAt: new Date((readAt += 1)).toISOString(),
 });
 const ev = (s: StatusSnapshot): StatusEvent => ({ type: 'snapshot', snapshot: s });
 const label = (r: IteratorResult<StatusEvent>) =>
@@ -56,6 +58,46 @@ describe('createStatusSubscription', () => {
     const next = sub.next();
     sub.offer('k', ev(snap('QUEUED', 0)));
     expect(label(await next)).toBe('QUEUED:0');
+  });
+
+  it('drops a snapshot event at or below the version the subscriber has, delivered or waiting', async () => {
+    const sub = createStatusSubscription(['k'], () => undefined);
+    const q96 = snapshotEvent(snap('QUEUED', 96));
+    const q91 = snapshotEvent(snap('QUEUED', 91));
+    const q90 = snapshotEvent(snap('QUEUED', 90));
+    sub.offer('k', q91);
+    expect(label(await sub.next())).toBe('QUEUED:91');
+    // Replayed or late: the same event again, and an older read of another state.
+    sub.offer('k', q91);
+    sub.offer('k', q96);
+    expect(sub.queued).toBe(0);
+    sub.offer('k', q90);
+    // Waiting for the consumer: an older event does not replace it, nor does the same one again.
+    sub.offer('k', q96);
+    sub.offer('k', q91);
+    sub.offer('k', q90);
+    expect(sub.queued).toBe(1);
+    expect(label(await sub.next())).toBe('QUEUED:90');
+    sub.offer('k', q91);
+    sub.offer('k', q90);
+    expect(sub.queued).toBe(0);
+    // The same state read later raises what the subscriber has: a replay of an in-between read is older still.
+    const q89 = snapshotEvent(snap('QUEUED', 89));
+    const q90Again = snapshotEvent(snap('QUEUED', 90));
+    sub.offer('k', q90Again);
+    sub.offer('k', q89);
+    expect(sub.queued).toBe(0);
+    // Staleness of the last read is above that read, and below the next read.
+    sub.offer('k', snapshotEvent(q90Again.snapshot, true));
+    const stale = await sub.next();
+    expect(stale.value).toMatchObject({ isStale: true, snapshot: { queuedCount: 90 } });
+    sub.offer('k', q90Again);
+    expect(sub.queued).toBe(0);
+    sub.offer('k', snapshotEvent(snap('QUEUED', 90)));
+    expect(await sub.next()).toMatchObject({ value: { isStale: false, snapshot: { queuedCount: 90 } } });
+    sub.offer('k', snapshotEvent(snap('PROCESSED')));
+    expect(label(await sub.next())).toBe('PROCESSED:0');
+    expect(label(await sub.next())).toBe('done');
   });
 
   it('ends a key on an error, and the whole subscription once every key has ended', async () => {
