@@ -6,10 +6,12 @@ import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ErrorCode } from './domain/index.js';
+import { refusal } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
@@ -19,6 +21,7 @@ import type { RequestScope } from './request-scope.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';
 import { createOperationPreparer, type Admit } from './server/operation.js';
+import { GatewayCloseCode } from './server/close-codes.js';
 import { createWebSocketEndpoint, type Acceptance, type ConnectionScope, type WebSocketEndpoint } from './server/ws.js';
 import { createAccessLog } from './server/access-log.js';
 import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions } from './simulator/server.js';
@@ -41,9 +44,6 @@ export type AppConfig = Config & { cleartaxBaseUrl: string };
 
 /** Retry-After of an AUTH_UNAVAILABLE answer: about how long a JWKS refetch cooldown lasts. */
 const AUTH_RETRY_AFTER_SECONDS = 5;
-
-/** WebSocket close codes of our own beside graphql-ws's (RFC 6455 1013: try again later). */
-const CloseCode = { TryAgainLater: 1013 } as const;
 
 export interface App {
   /** Listens on `config.host:config.port` (0 = any free port); resolves to the GraphQL URL. */
@@ -215,11 +215,11 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
         const toAcceptance = (result: AccessResult): Acceptance<AccessResult> => {
           if ('denied' in result) {
             // A key-source outage is ours, not the caller's: 1013 (try again later), which clients retry.
-            if (result.denied.code === ErrorCode.AUTH_UNAVAILABLE) return { refuse: { code: CloseCode.TryAgainLater, reason: `Try again later: ${result.denied.message}` } };
-            return { refuse: { code: 4403, reason: `Forbidden: ${result.denied.message}` } };
+            if (result.denied.code === ErrorCode.AUTH_UNAVAILABLE) return { refuse: { code: GatewayCloseCode.TryAgainLater, reason: `Try again later: ${result.denied.message}` } };
+            return { refuse: { code: CloseCode.Forbidden, reason: `Forbidden: ${result.denied.message}` } };
           }
           const { expiresAt } = result.caller;
-          return { connection: result, ...(expiresAt !== undefined ? { closeAt: { at: expiresAt, code: 4403, reason: 'Forbidden: token expired' } } : {}) };
+          return { connection: result, ...(expiresAt !== undefined ? { closeAt: { at: expiresAt, code: CloseCode.Forbidden, reason: 'Forbidden: token expired' } } : {}) };
         };
         const result = access.fromConnection(params, presented(request));
         return result instanceof Promise ? result.then(toAcceptance) : toAcceptance(result);
@@ -278,9 +278,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       context: async (request) => {
         const result = await access.fromRequest(presented(request));
         if ('denied' in result && result.denied.code === ErrorCode.AUTH_UNAVAILABLE) {
-          throw new GraphQLError(result.denied.message, {
-            extensions: { code: ErrorCode.AUTH_UNAVAILABLE, http: { status: 503, headers: new Map([['retry-after', String(AUTH_RETRY_AFTER_SECONDS)]]) } },
-          });
+          throw refusal(ErrorCode.AUTH_UNAVAILABLE, result.denied.message, { status: 503, retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS, retryAfterHeaderOnly: true });
         }
         return { context: operationContext(result, scopeOfRequest(request)), callerKey: callerKey(result, presented(request)) };
       },

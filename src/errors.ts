@@ -31,6 +31,38 @@ export class UnauthenticatedError extends GatewayError {
   }
 }
 
+export interface RefusalOptions {
+  /** The HTTP status Apollo answers with (`extensions.http.status`). @default none: Apollo's own */
+  status?: number;
+  /** Sets a `retry-after` header (with `status`) and `extensions.retryAfterSeconds`. @default none */
+  retryAfterSeconds?: number;
+  /** With `retryAfterSeconds`: the header only, no `extensions.retryAfterSeconds`. @default false */
+  retryAfterHeaderOnly?: boolean;
+  /** The document nodes the refusal is about. @default none */
+  nodes?: GraphQLError['nodes'];
+}
+
+/**
+ * A request refused before execution, built in one place: `extensions.code`, then
+ * `retryAfterSeconds` and `http` (status and a `retry-after` header) when asked for.
+ */
+export function refusal(code: ErrorCode | string, message: string, options: RefusalOptions = {}): GraphQLError {
+  const { status, retryAfterSeconds, retryAfterHeaderOnly, nodes } = options;
+  const retryAfter = retryAfterSeconds !== undefined;
+  const http =
+    status === undefined
+      ? undefined
+      : { status, ...(retryAfter ? { headers: new Map([['retry-after', String(retryAfterSeconds)]]) } : {}) };
+  return new GraphQLError(message, {
+    ...(nodes ? { nodes } : {}),
+    extensions: {
+      code,
+      ...(retryAfter && !retryAfterHeaderOnly ? { retryAfterSeconds } : {}),
+      ...(http ? { http } : {}),
+    },
+  });
+}
+
 /** Codes graphql-js / Apollo / graphql-ws attach themselves; they are safe to pass on. */
 const PASS_THROUGH_CODES = new Set<string>([
   ...Object.values(ErrorCode),

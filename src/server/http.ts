@@ -7,7 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
-import { maskError } from '../errors.js';
+import { maskError, refusal } from '../errors.js';
 import { logOperationErrors } from './error-logging.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import type { Admit, EndTurn, OperationPreparer } from './operation.js';
@@ -99,9 +99,7 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
             record.operationType = operation?.operation ?? null;
           }
           if (operation?.operation === 'subscription') {
-            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', {
-              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-            });
+            throw refusal('BAD_REQUEST', 'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', { status: 400 });
           }
           const admission = await options.admit?.({ document, operationName, variables: request.variables, contextValue, callerKey: httpOperation?.callerKey });
           if (record && admission) {

@@ -12,7 +12,7 @@ import {
 import type { DocumentStore } from '@apollo/server';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../domain/index.js';
-import { GatewayError, maskError } from '../errors.js';
+import { GatewayError, maskError, refusal } from '../errors.js';
 import { createFairQueue } from '../fair-queue.js';
 
 /** Everything an operation's admission may look at, after its document validated. */
@@ -119,9 +119,7 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     if (documents.has(key)) return undefined;
     const fragments = countFragments(query);
     if (fragments > options.maxFragments) {
-      throw new GraphQLError(`A document may define at most ${options.maxFragments} fragments, got ${fragments}`, {
-        extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-      });
+      throw refusal(ErrorCode.BAD_USER_INPUT, `A document may define at most ${options.maxFragments} fragments, got ${fragments}`, { status: 400 });
     }
     const handling = inTurn.get(key);
     if (handling && !invalid.has(key)) {
@@ -129,8 +127,9 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
       if (documents.has(key)) return undefined;
     }
     if (queue.waitingFor(callerKey) >= options.maxPendingDocuments) {
-      throw new GraphQLError(`Too many new documents waiting to be validated for this caller (at most ${options.maxPendingDocuments}): try again shortly`, {
-        extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: 1, http: { status: 429, headers: new Map([['retry-after', '1']]) } },
+      throw refusal(ErrorCode.RATE_LIMITED, `Too many new documents waiting to be validated for this caller (at most ${options.maxPendingDocuments}): try again shortly`, {
+        status: 429,
+        retryAfterSeconds: 1,
       });
     }
     let endTurn!: () => void;
@@ -171,11 +170,11 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     try {
       document = parse(query, parseOptions);
     } catch (error) {
-      return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+      return { errors: [refusal('GRAPHQL_PARSE_FAILED', (error as Error).message)] };
     }
     const errors = validate(schema, document, rules);
     if (errors.length > 0) {
-      return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+      return { errors: errors.map((e) => refusal('GRAPHQL_VALIDATION_FAILED', e.message, { nodes: e.nodes })) };
     }
     documents.set(key, document);
     return { document };
@@ -217,7 +216,7 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
 /** A pre-execution error without a code of its own is the client's: `BAD_USER_INPUT`. */
 export function asRequestError(error: GraphQLError): GraphQLError {
   if (error.path !== undefined || error.originalError instanceof GatewayError || error.extensions.code !== undefined) return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT } });
+  return refusal(ErrorCode.BAD_USER_INPUT, error.message, { nodes: error.nodes });
 }
 
 /**

@@ -1,17 +1,19 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
+import { refusal } from '../errors.js';
 import { requestScopeOf, type RequestScope } from '../request-scope.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import { isClientGone, logOperationErrors } from './error-logging.js';
 import { asRequestError, type Admit, type OperationPreparer } from './operation.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
+import { GatewayCloseCode } from './close-codes.js';
 
 /** A socket's lifetime, handed to each operation's context: what must end when the socket closes. */
 export interface ConnectionScope {
@@ -66,6 +68,9 @@ export interface WebSocketEndpoint {
   /** Open sockets right now (ws's own client set). */
   readonly connections: number;
 }
+
+/** What an operation asked for on a socket that is closing (or flooding) is answered. */
+const closing = () => refusal(ErrorCode.UNAUTHENTICATED, 'Connection is closing');
 
 /** Messages beyond connection_init and a full set of subscribes that a burst admits (pings, a complete or two). */
 const BURST_HEADROOM = 10;
@@ -165,7 +170,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     socket.on('message', () => {
       if (bucket.take() || flooding.has(socket)) return;
       flooding.add(socket);
-      socket.close(1008, 'Too many messages');
+      socket.close(GatewayCloseCode.TooManyMessages, 'Too many messages');
     });
   });
 
@@ -204,7 +209,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     const socket = ctx.extra.socket as { close(code: number, reason: string): void };
     const callerKey = options.callerKey(acceptance.connection, ctx.extra.request);
     if ((perCaller.get(callerKey) ?? 0) >= options.maxConnectionsPerAddress) {
-      socket.close(4429, 'Too many connections for this caller');
+      socket.close(GatewayCloseCode.TooManyConnectionsForCaller, 'Too many connections for this caller');
       return false;
     }
     count(perCaller, callerKey, 1);
@@ -220,7 +225,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     connections.set(ctx, connection);
     // A socket that never subscribes holds a slot for nothing.
     const idle = setTimeout(() => {
-      if (connection.operations.size === 0) socket.close(1000, 'Idle: no subscription');
+      if (connection.operations.size === 0) socket.close(GatewayCloseCode.Idle, 'Idle: no subscription');
     }, options.idleTimeoutMs);
     connection.closers.add(() => clearTimeout(idle));
     connection.idle = idle;
@@ -252,14 +257,10 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
           return [...errors];
         };
         if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object)) {
-          return refuse([new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
+          return refuse([closing()]);
         }
         if (connection.operations.size >= options.maxOperationsPerConnection) {
-          return refuse([
-            new GraphQLError(`A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`, {
-              extensions: { code: ErrorCode.BAD_USER_INPUT },
-            }),
-          ]);
+          return refuse([refusal(ErrorCode.BAD_USER_INPUT, `A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`)]);
         }
         const prepared = await prepare.prepare(connection.callerKey, payload.query);
         record.isOperation = true;
@@ -278,7 +279,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         record.ids = admission?.ids ?? 0;
         record.callerId = admission?.callerId;
         if (admission?.errors?.length) return refuse(admission.errors);
-        if (connection.isClosed) return refuse([new GraphQLError('Connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
+        if (connection.isClosed) return refuse([closing()]);
         connection.operations.set(id, record);
         clearTimeout(connection.idle);
         return {

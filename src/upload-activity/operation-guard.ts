@@ -2,7 +2,7 @@ import {
   getArgumentValues,
   getOperationAST,
   getVariableValues,
-  GraphQLError,
+  type GraphQLError,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -10,6 +10,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { ErrorCode } from '../domain/index.js';
+import { refusal } from '../errors.js';
 
 type RateLimiter = { consume(key: string, points: number): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> };
 
@@ -120,12 +121,9 @@ export function createOperationGuard(options: OperationGuardOptions) {
     return {
       ids,
       errors: [
-        new GraphQLError(`Rate limit reached: try again in ${decision.retryAfterSeconds} s`, {
-          extensions: {
-            code: ErrorCode.RATE_LIMITED,
-            retryAfterSeconds: decision.retryAfterSeconds,
-            http: { status: 429, headers: new Map([['retry-after', String(decision.retryAfterSeconds)]]) },
-          },
+        refusal(ErrorCode.RATE_LIMITED, `Rate limit reached: try again in ${decision.retryAfterSeconds} s`, {
+          status: 429,
+          retryAfterSeconds: decision.retryAfterSeconds,
         }),
       ],
     };
@@ -136,5 +134,5 @@ export function createOperationGuard(options: OperationGuardOptions) {
 const MAX_VARIABLE_ERRORS = 50;
 
 function badInput(message: string, nodes?: GraphQLError['nodes']): GraphQLError {
-  return new GraphQLError(message, { ...(nodes ? { nodes } : {}), extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+  return refusal(ErrorCode.BAD_USER_INPUT, message, { status: 400, nodes });
 }
