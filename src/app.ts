@@ -72,8 +72,6 @@ type OperationContext = UploadActivityContext;
  */
 export interface AppDependencies {
   logger: Logger;
-  /** The built web app served at / (WEB_APP_ENABLED). @default dist/web of this checkout */
-  webAppDir?: string;
   /** The demo activities to show on the board (embedded simulator only). @default none */
   demo?: () => { taxableEntityId: string; activityIds: string[] };
   /** Multi-instance mode's factory (src/cluster/), loaded only when REDIS_URL is set. @default none: in-process */
@@ -84,7 +82,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
   const { logger } = deps;
   // dist/web: beside dist/server when compiled, ../dist/web from src/ under tsx (never web/, the sources).
   const isCompiled = fileURLToPath(import.meta.url).includes(`${sep}dist${sep}server${sep}`);
-  const webAppDir = deps.webAppDir ?? fileURLToPath(new URL(isCompiled ? '../web/' : '../dist/web/', import.meta.url));
+  const webAppDir = fileURLToPath(new URL(isCompiled ? '../web/' : '../dist/web/', import.meta.url));
   // Multi-instance mode: the same seams, on Redis (src/cluster/, loaded by startGateway only with REDIS_URL).
   const cluster =
     config.redisUrl && deps.createCluster

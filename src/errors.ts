@@ -17,13 +17,6 @@ export class GatewayError extends Error {
   }
 }
 
-export class BadUserInputError extends GatewayError {
-  override name = 'BadUserInputError';
-  constructor(message: string) {
-    super(ErrorCode.BAD_USER_INPUT, message);
-  }
-}
-
 export class UnauthenticatedError extends GatewayError {
   override name = 'UnauthenticatedError';
   constructor(message = 'No ClearTax token: send the X-Cleartax-Auth-Token header') {

@@ -41,8 +41,6 @@ export interface OperationPreparerOptions {
   validationRules?: readonly ValidationRule[];
   /** Lexical tokens a document may have; parsing stops past it (MAX_QUERY_TOKENS). @default 2000 */
   maxTokens?: number;
-  /** Estimated memory the validated-document cache may hold, however many documents that is. @default 16 MiB */
-  documentCacheMaxBytes?: number;
   /** New documents one caller may have waiting to be parsed and validated; past it, RATE_LIMITED (MAX_PENDING_DOCUMENTS). */
   maxPendingDocuments: number;
   /** Fragment definitions a document may have, counted before any validation rule runs (MAX_FRAGMENTS). */
@@ -95,7 +93,7 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
   // Thousands of screens send the same few documents: one shared immutable AST is
   // both faster and far smaller than one per operation.
   // Bounded by bytes, not by count: one document of 2,000 tokens holds ~600 KB of AST.
-  const documents = new LRUCache<string, DocumentNode>({ maxSize: options.documentCacheMaxBytes ?? 16 * 1024 * 1024, sizeCalculation: documentBytes });
+  const documents = new LRUCache<string, DocumentNode>({ maxSize: DOCUMENT_CACHE_MAX_BYTES, sizeCalculation: documentBytes });
   const parseOptions = { maxTokens: options.maxTokens ?? 2000 };
   // Keys as Apollo makes them for a provided documentStore (schema hash, then the
   // query's sha256), so a document validated on one transport serves the other.
@@ -232,6 +230,9 @@ function documentBytes(document: DocumentNode): number {
 
 /** Longest a turn may last before the queue moves on without it (parse and validation take milliseconds). */
 const TURN_TIMEOUT_MS = 2000;
+
+/** Estimated memory the validated-document cache may hold, however many documents that is. */
+const DOCUMENT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Fragment definitions in a document's text, counted without parsing: the keyword

@@ -92,7 +92,6 @@ export interface Simulator {
   activities(): SimActivity[];
   addFault(fault: SimFault): void;
   clearFaults(): void;
-  setDelay(ms: number): void;
   /** Makes upstream answer this status (401 or 403) for a token; `undefined` restores it. */
   setTokenStatus(token: string, status: 401 | 403 | undefined): void;
   /**
@@ -121,7 +120,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   let faults: (SimFault & { left: number })[] = [];
   const tokenStatus = new Map<string, 401 | 403>();
   const sockets = new Set<Socket>();
-  let delayMs = options.delayMs ?? 0;
+  const delayMs = options.delayMs ?? 0;
   let gate: Promise<void> | undefined;
   let clock: NodeJS.Timeout | undefined;
   let url = '';
@@ -338,9 +337,6 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     demoActivities: () => [...demo],
     addFault,
     clearFaults,
-    setDelay(ms) {
-      delayMs = ms;
-    },
     setTokenStatus(token, status) {
       if (status === undefined) tokenStatus.delete(token);
       else tokenStatus.set(token, status);
