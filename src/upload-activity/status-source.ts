@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js';
 import { hashToken } from '../token.js';
 import type { SnapshotStore } from '../snapshot-store.js';
 import type { ClearTaxClient } from '../upstream/cleartax-client.js';
-import { UpstreamError } from '../upstream/upstream-error.js';
+import { abortMessage, UpstreamError } from '../upstream/upstream-error.js';
 import { createFairQueue } from '../fair-queue.js';
 
 export interface StatusSourceOptions {
@@ -112,7 +112,7 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
   const { client, metrics } = options;
   const queue = createFairQueue({
     concurrency: options.maxConcurrency,
-    onAbandon: (signal) => new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, messageOf(signal), { isRetryable: false }),
+    onAbandon: deadlineError,
   });
   const inFlight = new Map<string, InFlight>();
   const terminal =
@@ -256,13 +256,9 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
 
 /** The error a caller gets when its deadline passes before the read answers. */
 function deadlineError(signal: AbortSignal): UpstreamError {
-  return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, messageOf(signal), { isRetryable: false });
-}
-
-function messageOf(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name !== 'AbortError' && reason.name !== 'TimeoutError') return reason.message;
-  return 'ClearTax did not answer before the request deadline';
+  return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, abortMessage(signal, 'ClearTax did not answer before the request deadline', { timeoutSaysNothing: true }), {
+    isRetryable: false,
+  });
 }
 
 /** Rough heap cost of a cached snapshot and its key: strings at two bytes a character, plus objects. */

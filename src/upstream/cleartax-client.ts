@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
 import { parseErrorBody, parseRetryAfter, parseStatusBody } from './cleartax-wire.js';
 import { createOutageLog } from './outage-log.js';
-import { UpstreamError } from './upstream-error.js';
+import { abortMessage, UpstreamError } from './upstream-error.js';
 
 export interface ClearTaxClientOptions {
   /** e.g. `https://ewb.cleartax.in/api`; a trailing slash is ignored. */
@@ -120,7 +120,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
     } catch (error) {
       if (callOptions.signal?.aborted) {
         report('aborted');
-        throw new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, reasonOf(callOptions.signal), { isRetryable: false, cause: error });
+        throw new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, abortMessage(callOptions.signal, 'The read was cancelled'), { isRetryable: false, cause: error });
       }
       if (error instanceof TypeError && /header/i.test(error.message)) {
         // Never sent: the token cannot travel in a header. The caller's mistake, not upstream's.
@@ -223,11 +223,6 @@ async function readCapped(body: AsyncIterable<Buffer> | null, maxBytes: number):
 }
 
 function ignore(): void {}
-
-function reasonOf(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'The read was cancelled';
-}
 
 function classify(status: number, text: string, retryAfter: string | null, path: string, maxMessageLength: number): UpstreamError {
   const upstream = parseErrorBody(status, text, maxMessageLength);

@@ -31,3 +31,14 @@ export class UpstreamError extends GatewayError {
     return this.details.retryAfterMs;
   }
 }
+
+/**
+ * Why a read ended by `signal` ended: its reason's own message when it gave one,
+ * else `fallback`. A bare `abort()` (an AbortError) never says why; with
+ * `timeoutSaysNothing`, neither does an `AbortSignal.timeout` (a TimeoutError).
+ */
+export function abortMessage(signal: AbortSignal, fallback: string, options: { timeoutSaysNothing?: boolean } = {}): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError' && !(options.timeoutSaysNothing && reason.name === 'TimeoutError')) return reason.message;
+  return fallback;
+}
