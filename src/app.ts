@@ -16,7 +16,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createAppPubSub } from './pubsub.js';
 import { buildAppSchema } from './schema.js';
 import { createHealthRouter, createMetricsRouter } from './server/health.js';
-import { requestScope, scopeOfRequest } from './server/request-scope.js';
+import { requestScope, scopeOfRequest } from './server/request-id.js';
 import type { RequestScope } from './request-scope.js';
 import { createApolloServer, mountGraphQL } from './server/http.js';
 import { listen } from './server/listen.js';

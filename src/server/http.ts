@@ -11,7 +11,7 @@ import { maskError, refusal } from '../errors.js';
 import { logOperationErrors } from './error-logging.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import type { Admit, EndTurn, OperationPreparer } from './operation.js';
-import { scopeOfRequest } from './request-scope.js';
+import { scopeOfRequest } from './request-id.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
   schema: GraphQLSchema;
