@@ -16,8 +16,13 @@ export interface SnapshotStore {
   delete(keyId: string): Promise<void>;
 }
 
+/** The in-process store, which also says how many snapshots it holds. */
+export interface LocalSnapshotStore extends SnapshotStore {
+  readonly size: number;
+}
+
 /** The in-process store: a Map of the last snapshot per watched key. */
-export function createLocalSnapshotStore(): SnapshotStore & { readonly size: number } {
+export function createLocalSnapshotStore(): LocalSnapshotStore {
   const snapshots = new Map<string, StatusSnapshot>();
   return {
     get: (keyId) => Promise.resolve(snapshots.get(keyId)),

@@ -18,12 +18,15 @@ export interface BrowserAccessOptions {
   onRefused?: (origin: string, transport: 'http' | 'ws') => void;
 }
 
+/** Told of one refused browser origin and the transport it came on. */
+export type OriginRefusalLog = (origin: string, transport: 'http' | 'ws') => void;
+
 /**
  * Logs a refused browser origin at `info` at most once per origin per `intervalMs`,
  * with what to set, so "my app cannot connect" can be answered from the server's
  * logs without one line per request.
  */
-export function createOriginRefusalLog(logger: Logger, intervalMs = 60_000): (origin: string, transport: 'http' | 'ws') => void {
+export function createOriginRefusalLog(logger: Logger, intervalMs = 60_000): OriginRefusalLog {
   const recent = new LRUCache<string, true>({ max: 1000, ttl: intervalMs });
   return (origin, transport) => {
     // An origin is a URL a client writes: keep the logged value short.

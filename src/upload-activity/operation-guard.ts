@@ -42,6 +42,9 @@ export interface GuardDecision {
   errors?: GraphQLError[];
 }
 
+/** Admits or refuses one operation: counts the activity ids it asks for and charges them to its caller. */
+export type OperationGuard = (operation: GuardedOperation) => Promise<GuardDecision>;
+
 /**
  * The checks that need variables, run once they are coerced and before any read,
  * the same for HTTP and WebSocket: ids per `activityIds` list, ids per operation
@@ -50,7 +53,7 @@ export interface GuardDecision {
  * Variables are coerced once, here, with graphql-js's error limit, after a cheap
  * length check of raw lists: 10,000 invalid ids would otherwise build 10,000 errors.
  */
-export function createOperationGuard(options: OperationGuardOptions) {
+export function createOperationGuard(options: OperationGuardOptions): OperationGuard {
   const { schema, maxActivityIds, maxOperationIds, rateLimit, addressRateLimit } = options;
 
   function idsAsked(operation: GuardedOperation): number | GraphQLError[] {
