@@ -17,7 +17,7 @@ function errorsOf(client: ReturnType<typeof connect>, query: string): Promise<un
   });
 }
 
-describe('documents from a hostile client (issue 8, item 1)', () => {
+describe('documents from a hostile client', () => {
   it('stops parsing at MAX_QUERY_TOKENS on WebSocket: 30 spread bombs leave nothing on the heap', async () => {
     // All 30 queued at once for one caller: room for them in its queue of new documents.
     const { app } = await startStack({ MAX_PENDING_DOCUMENTS: '40' });

@@ -13,7 +13,7 @@ async function post(url: string, body: string, headers: Record<string, string> =
   return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
 }
 
-describe('edge errors (issue 8, item 8)', () => {
+describe('edge errors', () => {
   it('answers malformed JSON with a JSON GraphQL error and 400: no HTML, stack or path, nothing logged above debug', async () => {
     const { app, logs } = await startStack({ LOG_LEVEL: 'debug' });
     const response = await post(app.url, '{"query": "{ __typename }", oops');
@@ -50,7 +50,7 @@ describe('edge errors (issue 8, item 8)', () => {
   });
 });
 
-describe('WebSocket limits and visibility (issue 8, item 10)', () => {
+describe('WebSocket limits and visibility', () => {
   it('refuses upgrades past MAX_CONNECTIONS with 503, and shows open connections on /metrics', async () => {
     const { app } = await startStack({ MAX_CONNECTIONS: '3' });
     const wsUrl = app.url.replace(/^http/, 'ws');
@@ -75,7 +75,7 @@ describe('WebSocket limits and visibility (issue 8, item 10)', () => {
   // The message rate (WS_MAX_MESSAGES_PER_SECOND) is tested in ws-message-rate.test.ts.
 });
 
-describe('production defaults and traceability (issue 8, items 11 and 12)', () => {
+describe('production defaults and traceability', () => {
   it('keeps the embedded simulator on loopback whatever HOST is, and warns that its data is simulated', async () => {
     const { simulator, logs } = await startStack({ HOST: '0.0.0.0', LOG_LEVEL: 'warn' });
     expect(simulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -4,7 +4,7 @@ import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { ENTITY, startStack } from '../helpers/stack.js';
 import { connect, record } from '../helpers/ws-client.js';
 
-describe('fair queueing and deadlines (issue 8, item 4)', () => {
+describe('fair queueing and deadlines', () => {
   it("serves one caller's single read right after the read in flight, not behind another caller's burst", async () => {
     const { simulator, query, app } = await startStack({ UPSTREAM_MAX_CONCURRENCY: '1' });
     const burst = Array.from({ length: 12 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 1 }).activityId);

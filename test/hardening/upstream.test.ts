@@ -8,7 +8,7 @@ import { connect, record } from '../helpers/ws-client.js';
 const ACTIVITY = '22222222-3333-4444-8555-666666666666';
 const FAST = { POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '40' };
 
-describe('a faulty or hostile upstream (issue 8, items 2, 3, 6)', () => {
+describe('a faulty or hostile upstream', () => {
   it('never follows a redirect to another host, and caches nothing from it', async () => {
     const elsewhere = await startFakeUpstream((_req, res) => res.writeHead(200).end(JSON.stringify({ status: 'PROCESSED' })));
     const redirecting = await startFakeUpstream((_req, res) => res.writeHead(302, { location: `${elsewhere.url}/v0.2/x` }).end());
@@ -85,7 +85,7 @@ describe('a faulty or hostile upstream (issue 8, items 2, 3, 6)', () => {
   });
 });
 
-describe('a token that cannot be a header (issue 8, item 9)', () => {
+describe('a token that cannot be a header', () => {
   it('is UNAUTHENTICATED on HTTP, without any upstream attempt', async () => {
     const { simulator, app } = await startStack();
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
