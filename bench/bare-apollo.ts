@@ -30,8 +30,10 @@ const apollo = new ApolloServer({
     UUID: UUIDResolver,
     DateTimeISO: DateTimeISOResolver,
     Query: {
-      uploadActivity: (_: unknown, a: { taxableEntityId: string; activityId: string }) => activity(a.taxableEntityId, a.activityId),
-      uploadActivities: (_: unknown, a: { taxableEntityId: string; activityIds: string[] }) => a.activityIds.map((id) => activity(a.taxableEntityId, id)),
+      uploadActivity: (_: unknown, a: { taxableEntityId: string; activityId: string }) =>
+        activity(a.taxableEntityId, a.activityId),
+      uploadActivities: (_: unknown, a: { taxableEntityId: string; activityIds: string[] }) =>
+        a.activityIds.map((id) => activity(a.taxableEntityId, id)),
     },
   },
 });

@@ -36,14 +36,20 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 async function startRedis(): Promise<{ url: string; stop(): void }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    '/usr/bin/redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += String(chunk);
       if (out.includes('Ready to accept connections')) resolve();
     });
-    child.once('exit', () => reject(new Error(`redis-server did not start (is the Debian package redis-server installed?)\n${out}`)));
+    child.once('exit', () =>
+      reject(new Error(`redis-server did not start (is the Debian package redis-server installed?)\n${out}`)),
+    );
   });
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
@@ -70,9 +76,13 @@ async function fanOut(redisUrl: string | undefined) {
   const simulator: Simulator = createSimulator({ stepMs: 0, idSeed: Math.floor(Math.random() * 2 ** 31) });
   const upstream = await simulator.start();
   const gateways: Gateway[] = [];
-  for (let i = 0; i < opts.instances; i++) gateways.push(await startGateway(loadConfig(gatewayEnv(upstream, redisUrl)), { logger: createLogger('silent') }));
+  for (let i = 0; i < opts.instances; i++)
+    gateways.push(await startGateway(loadConfig(gatewayEnv(upstream, redisUrl)), { logger: createLogger('silent') }));
   const redis = redisUrl ? new Redis(redisUrl) : undefined;
-  const ids = Array.from({ length: opts.activities }, () => simulator.createActivity({ taxableEntityId: ENTITY, queueLength: 2 }).activityId);
+  const ids = Array.from(
+    { length: opts.activities },
+    () => simulator.createActivity({ taxableEntityId: ENTITY, queueLength: 2 }).activityId,
+  );
   const perConnection = 50;
   const clients: Client[] = [];
   const received = new Map<number, { at: number; state: string }[]>();
@@ -80,7 +90,14 @@ async function fanOut(redisUrl: string | undefined) {
   for (let s = 0; s < opts.subscribers; s++) {
     if (s % perConnection === 0) {
       const gateway = gateways[(s / perConnection) % gateways.length]!;
-      clients.push(createClient({ url: gateway.app.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authToken: 'bench' } }));
+      clients.push(
+        createClient({
+          url: gateway.app.url.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          connectionParams: { authToken: 'bench' },
+        }),
+      );
     }
     const events: { at: number; state: string }[] = [];
     received.set(s, events);
@@ -88,7 +105,8 @@ async function fanOut(redisUrl: string | undefined) {
       { query: QUERY, variables: { e: ENTITY, a: ids[s % ids.length] } },
       {
         next: (result) => {
-          const e = (result.data as { uploadActivityStatusChanged: { status: string; queuedCount: number } }).uploadActivityStatusChanged;
+          const e = (result.data as { uploadActivityStatusChanged: { status: string; queuedCount: number } })
+            .uploadActivityStatusChanged;
           events.push({ at: now(), state: `${e.status}:${e.queuedCount}` });
         },
         error: () => (failed += 1),
@@ -106,10 +124,17 @@ async function fanOut(redisUrl: string | undefined) {
     simulator.step();
     changedAt.push(now());
   }
-  for (let i = 0; i < 200 && [...received.values()].some((events) => !events.at(-1)?.state.startsWith('PROCESSED')); i++) await sleep(50);
+  for (
+    let i = 0;
+    i < 200 && [...received.values()].some((events) => !events.at(-1)?.state.startsWith('PROCESSED'));
+    i++
+  )
+    await sleep(50);
   const drivenMs = now() - startedAt;
   const polls = simulator.stats.requests - requestsBefore;
-  const commands = redis ? Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]) - commandsBefore : 0;
+  const commands = redis
+    ? Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]) - commandsBefore
+    : 0;
 
   const expected = ['INIT:0', 'UPLOADED:0', 'QUEUED:2', 'QUEUED:1', 'PROCESSING:0', 'PROCESSED:0'];
   let missed = 0;
@@ -121,7 +146,8 @@ async function fanOut(redisUrl: string | undefined) {
     duplicated += states.length - new Set(states).size;
     events.forEach((event, index) => {
       const stepIndex = expected.indexOf(event.state) - 1;
-      if (index > 0 && stepIndex >= 0 && changedAt[stepIndex] !== undefined) latencies.push(event.at - changedAt[stepIndex]!);
+      if (index > 0 && stepIndex >= 0 && changedAt[stepIndex] !== undefined)
+        latencies.push(event.at - changedAt[stepIndex]!);
     });
   }
   latencies.sort((a, b) => a - b);
@@ -148,7 +174,12 @@ async function failover(redisUrl: string) {
   const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 9, isAuto: false });
   const holder: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...gatewayEnv(upstream, redisUrl), WEB_APP_ENABLED: 'false', LOG_LEVEL: 'fatal' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...gatewayEnv(upstream, redisUrl),
+      WEB_APP_ENABLED: 'false',
+      LOG_LEVEL: 'fatal',
+    },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   let out = '';
@@ -156,12 +187,27 @@ async function failover(redisUrl: string) {
   for (let i = 0; i < 300 && !/GraphQL:\s+\S+/.test(out); i++) await sleep(50);
   const watch = (url: string) => {
     const seen: { at: number; state: string }[] = [];
-    const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authToken: 'bench' } });
-    client.subscribe({ query: QUERY, variables: { e: ENTITY, a: a.activityId } }, {
-      next: (r) => seen.push({ at: now(), state: String((r.data as { uploadActivityStatusChanged: { queuedCount: number } }).uploadActivityStatusChanged.queuedCount) }),
-      error: () => undefined,
-      complete: () => undefined,
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authToken: 'bench' },
     });
+    client.subscribe(
+      { query: QUERY, variables: { e: ENTITY, a: a.activityId } },
+      {
+        next: (r) =>
+          seen.push({
+            at: now(),
+            state: String(
+              (r.data as { uploadActivityStatusChanged: { queuedCount: number } }).uploadActivityStatusChanged
+                .queuedCount,
+            ),
+          }),
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
     return { seen, client };
   };
   const onHolder = watch(/GraphQL:\s+(\S+)/.exec(out)![1]!);
@@ -190,7 +236,9 @@ async function failover(redisUrl: string) {
 
 const redis = await startRedis();
 try {
-  console.log(`cluster bench: ${opts.instances} instances, ${opts.subscribers} subscribers over ${opts.activities} activities, poll every ${opts.intervalMs} ms, a lifecycle step every ${opts.stepMs} ms; node ${process.version}\n`);
+  console.log(
+    `cluster bench: ${opts.instances} instances, ${opts.subscribers} subscribers over ${opts.activities} activities, poll every ${opts.intervalMs} ms, a lifecycle step every ${opts.stepMs} ms; node ${process.version}\n`,
+  );
   const clustered = await fanOut(redis.url);
   const alone = await fanOut(undefined);
   const gap = await failover(redis.url);
@@ -199,7 +247,11 @@ try {
     table(
       ['metric', 'with Redis', 'without Redis'],
       [
-        ['upstream polls per activity per base interval', f(clustered.pollsPerActivityPerInterval), f(alone.pollsPerActivityPerInterval)],
+        [
+          'upstream polls per activity per base interval',
+          f(clustered.pollsPerActivityPerInterval),
+          f(alone.pollsPerActivityPerInterval),
+        ],
         ['missed deliveries', clustered.missed, alone.missed],
         ['duplicated deliveries', clustered.duplicated, alone.duplicated],
         ['subscriptions failed', clustered.failed, alone.failed],

@@ -23,8 +23,14 @@ function reply(message: unknown): void {
 process.on('message', async (message: Command) => {
   switch (message.cmd) {
     case 'create': {
-      const ids = Array.from({ length: message.count }, (_, i) =>
-        gateway.simulator.createActivity({ taxableEntityId: ENTITY, queueLength: 3, willAbort: (i + 1) % message.abortEvery === 0 }).activityId,
+      const ids = Array.from(
+        { length: message.count },
+        (_, i) =>
+          gateway.simulator.createActivity({
+            taxableEntityId: ENTITY,
+            queueLength: 3,
+            willAbort: (i + 1) % message.abortEvery === 0,
+          }).activityId,
       );
       return reply({ ids });
     }

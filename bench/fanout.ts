@@ -43,7 +43,12 @@ const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const child: ChildProcess = fork(fileURLToPath(new URL('./fanout-gateway.ts', import.meta.url)), {
-  execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.FANOUT_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+  execArgv: [
+    '--import',
+    'tsx',
+    '--expose-gc',
+    ...(process.env.FANOUT_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ],
   env: {
     ...process.env,
     FANOUT_ENV: JSON.stringify({
@@ -66,7 +71,12 @@ const { ids } = await ask<{ ids: string[] }>({ cmd: 'create', count: opts.activi
 const heapBefore = (await ask<{ heapUsed: number }>({ cmd: 'memory' })).heapUsed;
 
 const clients: Client[] = Array.from({ length: opts.connections }, () =>
-  createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authToken: 'bench' } }),
+  createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { authToken: 'bench' },
+  }),
 );
 
 interface Subscriber {
@@ -82,8 +92,9 @@ const subscribers: Subscriber[] = Array.from({ length: opts.subscribers }, (_, i
     { query, variables: { taxableEntityId: ENTITY, activityId: ids[subscriber.activity] } },
     {
       next: (result) => {
-        const value = (result.data as { uploadActivityStatusChanged?: { status: string; queuedCount: number | null } } | null)
-          ?.uploadActivityStatusChanged;
+        const value = (
+          result.data as { uploadActivityStatusChanged?: { status: string; queuedCount: number | null } } | null
+        )?.uploadActivityStatusChanged;
         subscriber.events.push({ label: value ? `${value.status}:${value.queuedCount}` : `error`, at: now() });
       },
       error: (error) => {
@@ -173,7 +184,10 @@ console.log(
       ['delivery latency after upstream change p99 (ms)', percentile(latencies, 99).toFixed(0)],
       ['gateway heap per subscriber (bytes, after GC)', Math.round((heapAfter - heapBefore) / opts.subscribers)],
       ['pollers / subscriptions while watching', `${before.watcher.keys} / ${before.watcher.subscriptions}`],
-      ['pollers / subscriptions / connections after disconnect', `${leftover.watcher.keys} / ${leftover.watcher.subscriptions} / ${leftover.connections}`],
+      [
+        'pollers / subscriptions / connections after disconnect',
+        `${leftover.watcher.keys} / ${leftover.watcher.subscriptions} / ${leftover.connections}`,
+      ],
       ['driven phase (s)', seconds.toFixed(1)],
     ],
   ),

@@ -56,7 +56,10 @@ try {
   const idle = await rss();
   const ids: string[] = [];
   for (let i = 0; i < opts.activities; i++) {
-    const created = await fetch(`${simulator}/activities`, { method: 'POST', body: JSON.stringify({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 100, isAuto: false }) });
+    const created = await fetch(`${simulator}/activities`, {
+      method: 'POST',
+      body: JSON.stringify({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 100, isAuto: false }),
+    });
     ids.push(((await created.json()) as { activityId: string }).activityId);
   }
   const received: { at: number; queuedCount: number }[][] = [];
@@ -64,13 +67,28 @@ try {
   let rssAt1000 = NaN;
   for (let s = 0; s < opts.subscribers; s++) {
     if (s % Math.ceil(opts.subscribers / opts.connections) === 0) {
-      clients.push(createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false }));
+      clients.push(
+        createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false }),
+      );
     }
     const events: { at: number; queuedCount: number }[] = [];
     received.push(events);
     clients.at(-1)!.subscribe(
-      { query: 'subscription($e: UUID!, $a: UUID!) { uploadActivityStatusChanged(taxableEntityId: $e, activityId: $a) { queuedCount } }', variables: { e: ENTITY, a: ids[s % ids.length] } },
-      { next: (r) => events.push({ at: performance.timeOrigin + performance.now(), queuedCount: (r.data as { uploadActivityStatusChanged: { queuedCount: number } }).uploadActivityStatusChanged.queuedCount }), error: () => undefined, complete: () => undefined },
+      {
+        query:
+          'subscription($e: UUID!, $a: UUID!) { uploadActivityStatusChanged(taxableEntityId: $e, activityId: $a) { queuedCount } }',
+        variables: { e: ENTITY, a: ids[s % ids.length] },
+      },
+      {
+        next: (r) =>
+          events.push({
+            at: performance.timeOrigin + performance.now(),
+            queuedCount: (r.data as { uploadActivityStatusChanged: { queuedCount: number } })
+              .uploadActivityStatusChanged.queuedCount,
+          }),
+        error: () => undefined,
+        complete: () => undefined,
+      },
     );
     if (s === 999) {
       for (let i = 0; i < 200 && received.slice(0, 1000).some((e) => e.length === 0); i++) await sleep(25);
@@ -85,7 +103,11 @@ try {
   for (let c = 1; c <= opts.changes; c++) {
     const queuedCount = 100 - c;
     changedAt.set(queuedCount, performance.timeOrigin + performance.now());
-    await Promise.all(ids.map((id) => fetch(`${simulator}/activities/${ENTITY}/${id}`, { method: 'PUT', body: JSON.stringify({ queuedCount }) })));
+    await Promise.all(
+      ids.map((id) =>
+        fetch(`${simulator}/activities/${ENTITY}/${id}`, { method: 'PUT', body: JSON.stringify({ queuedCount }) }),
+      ),
+    );
     for (let t = 0; t < 10; t++) {
       await sleep(100);
       peak = Math.max(peak, await rss());
@@ -104,22 +126,29 @@ try {
   latencies.sort((a, b) => a - b);
   // p99 of the gateway's own lag, from the histogram's cumulative buckets.
   const text = await metrics();
-  const buckets = [...text.matchAll(/^gateway_delivery_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as const);
+  const buckets = [...text.matchAll(/^gateway_delivery_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map(
+    (m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as const,
+  );
   const count = buckets.at(-1)?.[1] ?? 0;
   const lagP99 = buckets.find(([, c]) => c >= 0.99 * count)?.[0] ?? NaN;
   for (const client of clients) await client.dispose();
-  console.log(`footprint bench (compiled): ${opts.subscribers} subscribers over ${opts.activities} activities on ${opts.connections} connections, fixed ${opts.intervalMs} ms interval; node ${process.version}\n`);
   console.log(
-    table(['metric', 'value'], [
-      ['RSS idle (MB)', idle.toFixed(0)],
-      ['RSS with 1,000 subscribers (MB)', rssAt1000.toFixed(0)],
-      [`RSS with ${opts.subscribers} subscribers, subscribed (MB)`, subscribed.toFixed(0)],
-      [`RSS peak while delivering (MB)`, peak.toFixed(0)],
-      ['deliveries missed', missed],
-      ['delivery latency after upstream change p50 (ms)', percentile(latencies, 50).toFixed(0)],
-      ['delivery latency after upstream change p99 (ms)', percentile(latencies, 99).toFixed(0)],
-      ['gateway delivery lag p99 (ms, histogram bucket bound)', (lagP99 * 1000).toFixed(0)],
-    ]),
+    `footprint bench (compiled): ${opts.subscribers} subscribers over ${opts.activities} activities on ${opts.connections} connections, fixed ${opts.intervalMs} ms interval; node ${process.version}\n`,
+  );
+  console.log(
+    table(
+      ['metric', 'value'],
+      [
+        ['RSS idle (MB)', idle.toFixed(0)],
+        ['RSS with 1,000 subscribers (MB)', rssAt1000.toFixed(0)],
+        [`RSS with ${opts.subscribers} subscribers, subscribed (MB)`, subscribed.toFixed(0)],
+        [`RSS peak while delivering (MB)`, peak.toFixed(0)],
+        ['deliveries missed', missed],
+        ['delivery latency after upstream change p50 (ms)', percentile(latencies, 50).toFixed(0)],
+        ['delivery latency after upstream change p99 (ms)', percentile(latencies, 99).toFixed(0)],
+        ['gateway delivery lag p99 (ms, histogram bucket bound)', (lagP99 * 1000).toFixed(0)],
+      ],
+    ),
   );
 } finally {
   child.kill('SIGKILL');

@@ -83,9 +83,11 @@ async function startGateway(env: Record<string, string>) {
 }
 
 const query = (url: string, body: unknown, token = 'bench') =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Cleartax-Auth-Token': token }, body: JSON.stringify(body) }).then(
-    (r) => r.json() as Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>,
-  );
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'X-Cleartax-Auth-Token': token },
+    body: JSON.stringify(body),
+  }).then((r) => r.json() as Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>);
 const id = (n: number) => `${String(n).padStart(8, '0')}-3333-4444-8555-666666666666`;
 
 async function bomb() {
@@ -104,13 +106,23 @@ async function bomb() {
         await sleep(20);
       }
     })();
-    const client = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authToken: 'bench' } });
+    const client = createClient({
+      url: gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authToken: 'bench' },
+    });
     const started = performance.now();
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        new Promise<void>((resolve) =>
-          client.subscribe({ query: `query Bomb${i} { ${'...F '.repeat(19_000)} } fragment F on Query { __typename }` }, { next: () => undefined, error: () => resolve(), complete: () => resolve() }),
-        ),
+      Array.from(
+        { length: 40 },
+        (_, i) =>
+          new Promise<void>((resolve) =>
+            client.subscribe(
+              { query: `query Bomb${i} { ${'...F '.repeat(19_000)} } fragment F on Query { __typename }` },
+              { next: () => undefined, error: () => resolve(), complete: () => resolve() },
+            ),
+          ),
       ),
     );
     const attackMs = performance.now() - started;
@@ -118,7 +130,11 @@ async function bomb() {
     await probe;
     await client.dispose();
     const after = await gateway.metric('nodejs_heap_size_used_bytes');
-    return [['bomb: gateway heap used before / after (MB)', `${(before / MB).toFixed(0)} / ${(after / MB).toFixed(0)}`], ['bomb: 40 documents answered in (ms)', attackMs.toFixed(0)], ['bomb: longest /healthz during the attack (ms)', longestHealthz.toFixed(0)]];
+    return [
+      ['bomb: gateway heap used before / after (MB)', `${(before / MB).toFixed(0)} / ${(after / MB).toFixed(0)}`],
+      ['bomb: 40 documents answered in (ms)', attackMs.toFixed(0)],
+      ['bomb: longest /healthz during the attack (ms)', longestHealthz.toFixed(0)],
+    ];
   } finally {
     await gateway.stop();
     await upstream.stop();
@@ -135,7 +151,11 @@ async function endless() {
     res.on('drain', pump);
     pump();
   });
-  const gateway = await startGateway({ CLEARTAX_BASE_URL: upstream.url, UPSTREAM_TIMEOUT_MS: '3000', UPSTREAM_RETRIES: '0' });
+  const gateway = await startGateway({
+    CLEARTAX_BASE_URL: upstream.url,
+    UPSTREAM_TIMEOUT_MS: '3000',
+    UPSTREAM_RETRIES: '0',
+  });
   try {
     const before = await gateway.metric('process_resident_memory_bytes');
     let peak = before;
@@ -147,7 +167,9 @@ async function endless() {
       }
     })();
     const started = performance.now();
-    const result = await query(gateway.url, { query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${id(1)}") { status } }` });
+    const result = await query(gateway.url, {
+      query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${id(1)}") { status } }`,
+    });
     const took = performance.now() - started;
     await sleep(200);
     sampling = false;
@@ -164,18 +186,28 @@ async function endless() {
 
 async function aborted() {
   const message = 'e'.repeat(MB);
-  const upstream = await fakeUpstream((_id, _req, res) => res.writeHead(200).end(JSON.stringify({ status: 'ABORTED', errorMessage: message })));
+  const upstream = await fakeUpstream((_id, _req, res) =>
+    res.writeHead(200).end(JSON.stringify({ status: 'ABORTED', errorMessage: message })),
+  );
   const gateway = await startGateway({ CLEARTAX_BASE_URL: upstream.url });
   try {
     const before = await gateway.metric('nodejs_heap_size_used_bytes');
     let codes = new Set<string>();
     for (let i = 0; i < 40; i++) {
-      const result = await query(gateway.url, { query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${id(i)}") { status } }` });
+      const result = await query(gateway.url, {
+        query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${id(i)}") { status } }`,
+      });
       codes.add(result.errors?.[0]?.extensions?.code ?? 'data');
     }
     await sleep(500);
     const after = await gateway.metric('nodejs_heap_size_used_bytes');
-    return [['aborted x40 (1 MB messages): gateway heap used before / after (MB)', `${(before / MB).toFixed(0)} / ${(after / MB).toFixed(0)}`], ['aborted: answers', [...codes].join(', ')]];
+    return [
+      [
+        'aborted x40 (1 MB messages): gateway heap used before / after (MB)',
+        `${(before / MB).toFixed(0)} / ${(after / MB).toFixed(0)}`,
+      ],
+      ['aborted: answers', [...codes].join(', ')],
+    ];
   } finally {
     await gateway.stop();
     await upstream.stop();
@@ -183,19 +215,38 @@ async function aborted() {
 }
 
 async function starvation() {
-  const upstream = await fakeUpstream((_id, _req, res) => void setTimeout(() => res.writeHead(200).end('{"status":"QUEUED","queuedCount":1}'), 200));
-  const gateway = await startGateway({ CLEARTAX_BASE_URL: upstream.url, UPSTREAM_MAX_CONCURRENCY: '4', REQUEST_DEADLINE_MS: '60000' });
+  const upstream = await fakeUpstream(
+    (_id, _req, res) => void setTimeout(() => res.writeHead(200).end('{"status":"QUEUED","queuedCount":1}'), 200),
+  );
+  const gateway = await startGateway({
+    CLEARTAX_BASE_URL: upstream.url,
+    UPSTREAM_MAX_CONCURRENCY: '4',
+    REQUEST_DEADLINE_MS: '60000',
+  });
   try {
     const burst = Array.from({ length: 6 }, (_, r) =>
-      query(gateway.url, { query: `{ uploadActivities(taxableEntityId: "${ENTITY}", activityIds: [${Array.from({ length: 20 }, (_, i) => `"${id(r * 20 + i)}"`).join(',')}]) { status } }` }, 'caller-a'),
+      query(
+        gateway.url,
+        {
+          query: `{ uploadActivities(taxableEntityId: "${ENTITY}", activityIds: [${Array.from({ length: 20 }, (_, i) => `"${id(r * 20 + i)}"`).join(',')}]) { status } }`,
+        },
+        'caller-a',
+      ),
     );
     await sleep(50);
     const started = performance.now();
-    await query(gateway.url, { query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${id(999)}") { status } }` }, 'caller-b');
+    await query(
+      gateway.url,
+      { query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${id(999)}") { status } }` },
+      'caller-b',
+    );
     const latency = performance.now() - started;
     const burstStarted = performance.now();
     await Promise.all(burst);
-    return [['starvation: caller B single read while A bursts 120 reads (ms)', latency.toFixed(0)], ['starvation: A finished after (ms, from B)', (performance.now() - burstStarted + latency).toFixed(0)]];
+    return [
+      ['starvation: caller B single read while A bursts 120 reads (ms)', latency.toFixed(0)],
+      ['starvation: A finished after (ms, from B)', (performance.now() - burstStarted + latency).toFixed(0)],
+    ];
   } finally {
     await gateway.stop();
     await upstream.stop();
@@ -206,22 +257,35 @@ async function slowKey() {
   const state = new Map<string, number>();
   const slow = id(0);
   const upstream = await fakeUpstream((activityId, _req, res) => {
-    const answer = () => res.writeHead(200).end(JSON.stringify({ status: 'QUEUED', queuedCount: state.get(activityId) ?? 100 }));
+    const answer = () =>
+      res.writeHead(200).end(JSON.stringify({ status: 'QUEUED', queuedCount: state.get(activityId) ?? 100 }));
     if (activityId === slow) setTimeout(answer, 1900);
     else answer();
   });
-  const gateway = await startGateway({ CLEARTAX_BASE_URL: upstream.url, POLL_INTERVAL_MS: '100', POLL_MAX_INTERVAL_MS: '100' });
+  const gateway = await startGateway({
+    CLEARTAX_BASE_URL: upstream.url,
+    POLL_INTERVAL_MS: '100',
+    POLL_MAX_INTERVAL_MS: '100',
+  });
   try {
     const fast = [1, 2, 3, 4].map(id);
     const changedAt = new Map<string, number>();
     const delays: number[] = [];
-    const client = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authToken: 'bench' } });
+    const client = createClient({
+      url: gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authToken: 'bench' },
+    });
     for (const activityId of [slow, ...fast]) {
       client.subscribe(
-        { query: `subscription { uploadActivityStatusChanged(taxableEntityId: "${ENTITY}", activityId: "${activityId}") { activityId queuedCount } }` },
+        {
+          query: `subscription { uploadActivityStatusChanged(taxableEntityId: "${ENTITY}", activityId: "${activityId}") { activityId queuedCount } }`,
+        },
         {
           next: (result) => {
-            const event = (result.data as { uploadActivityStatusChanged: { activityId: string; queuedCount: number } }).uploadActivityStatusChanged;
+            const event = (result.data as { uploadActivityStatusChanged: { activityId: string; queuedCount: number } })
+              .uploadActivityStatusChanged;
             const at = changedAt.get(`${event.activityId}:${event.queuedCount}`);
             if (at !== undefined) delays.push(performance.now() - at);
           },
@@ -240,7 +304,12 @@ async function slowKey() {
     }
     await client.dispose();
     delays.sort((a, b) => a - b);
-    return [['slowkey: delivery delay next to a 1.9 s key, p50 / max (ms)', `${percentile(delays, 50).toFixed(0)} / ${(delays.at(-1) ?? NaN).toFixed(0)} (${delays.length} events)`]];
+    return [
+      [
+        'slowkey: delivery delay next to a 1.9 s key, p50 / max (ms)',
+        `${percentile(delays, 50).toFixed(0)} / ${(delays.at(-1) ?? NaN).toFixed(0)} (${delays.length} events)`,
+      ],
+    ];
   } finally {
     await gateway.stop();
     await upstream.stop();

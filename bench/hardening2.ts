@@ -46,10 +46,17 @@ import WebSocket from 'ws';
 const SCENARIOS = ['flood', 'coercion', 'connections', 'tokens', 'jwks'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
-const { values } = parseArgs({ options: { root: { type: 'string', multiple: true }, only: { type: 'string' } }, strict: true });
-const roots = (values.root?.length ? values.root : [fileURLToPath(new URL('..', import.meta.url))]).map((r) => resolvePath(r));
+const { values } = parseArgs({
+  options: { root: { type: 'string', multiple: true }, only: { type: 'string' } },
+  strict: true,
+});
+const roots = (values.root?.length ? values.root : [fileURLToPath(new URL('..', import.meta.url))]).map((r) =>
+  resolvePath(r),
+);
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SCENARIOS];
-for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name} (one of ${SCENARIOS.join(', ')})`);
+for (const name of only)
+  if (!(SCENARIOS as readonly string[]).includes(name))
+    throw new Error(`--only: unknown scenario ${name} (one of ${SCENARIOS.join(', ')})`);
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 const ACTIVITY = '22222222-3333-4444-8555-666666666666';
@@ -76,7 +83,8 @@ function percentile(values: number[], p: number): number {
 }
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
 /** p50 / p99 of latencies; requests that timed out are in the sample at the time they were given up. */
-const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} (n=${values.length})`;
+const p50p99 = (values: number[]) =>
+  `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} (n=${values.length})`;
 
 class Tally {
   readonly counts = new Map<string, number>();
@@ -92,7 +100,12 @@ class Tally {
     return sum;
   }
   toString() {
-    return [...this.counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    return (
+      [...this.counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    );
   }
 }
 
@@ -111,7 +124,10 @@ function describeRoot(root: string): string {
   }
 }
 
-const load = () => loadavg().map((n) => n.toFixed(2)).join(' / ');
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ');
 
 // ---------------------------------------------------------------- servers of this process
 
@@ -148,9 +164,13 @@ async function fakeCleartax(strict: boolean) {
     const token = String(req.headers['x-cleartax-auth-token'] ?? '');
     reads.add(token);
     if (strict && token !== REAL_TOKEN) {
-      return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":{"err_1":{"code":"401","message":"Unauthorized","error_group_code":0,"error_id":0}}}');
+      return void res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('{"errors":{"err_1":{"code":"401","message":"Unauthorized","error_group_code":0,"error_id":0}}}');
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ activityId: match[1], status: 'PROCESSED', errorMessage: null, queuedCount: 0 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ activityId: match[1], status: 'PROCESSED', errorMessage: null, queuedCount: 0 }));
   });
   return { ...fake, reads };
 }
@@ -167,7 +187,11 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
-async function startGateway(root: string, env: Record<string, string>, cleanups: (() => Promise<void> | void)[]): Promise<Gateway> {
+async function startGateway(
+  root: string,
+  env: Record<string, string>,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<Gateway> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
@@ -190,7 +214,9 @@ async function startGateway(root: string, env: Record<string, string>, cleanups:
   child.stderr!.on('data', keep);
   let exited: number | string | null | undefined;
   let killed = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => ((exited = code ?? signal), resolve())));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => ((exited = code ?? signal), resolve())),
+  );
   const kill = () => {
     killed = true;
     if (exited === undefined) child.kill('SIGKILL');
@@ -204,7 +230,10 @@ async function startGateway(root: string, env: Record<string, string>, cleanups:
   cleanups.push(stop);
   for (let i = 0; i < 600 && exited === undefined && !/GraphQL:\s+\S+/.test(out); i++) await sleep(50);
   const url = /GraphQL:\s+(\S+)/.exec(out)?.[1];
-  if (!url) throw new Error(`gateway did not start (${exited === undefined ? 'no GraphQL: line in 30 s' : `exit ${exited}`}): ${out.trim().split('\n').slice(-3).join(' ')}`);
+  if (!url)
+    throw new Error(
+      `gateway did not start (${exited === undefined ? 'no GraphQL: line in 30 s' : `exit ${exited}`}): ${out.trim().split('\n').slice(-3).join(' ')}`,
+    );
   const base = url.replace(/\/graphql$/, '');
   return {
     url,
@@ -217,7 +246,10 @@ async function startGateway(root: string, env: Record<string, string>, cleanups:
         return NaN;
       }
     },
-    crashed: () => (exited !== undefined && !killed ? `gateway exited (${exited}): ${out.trim().split('\n').slice(-2).join(' ')}` : undefined),
+    crashed: () =>
+      exited !== undefined && !killed
+        ? `gateway exited (${exited}): ${out.trim().split('\n').slice(-2).join(' ')}`
+        : undefined,
     stop,
   };
 }
@@ -239,9 +271,15 @@ interface Errorish {
   extensions?: { code?: string };
 }
 
-const codeOf = (errors: Errorish[] | undefined) => errors?.[0]?.extensions?.code ?? (errors?.length ? 'NO_CODE' : 'data');
+const codeOf = (errors: Errorish[] | undefined) =>
+  errors?.[0]?.extensions?.code ?? (errors?.length ? 'NO_CODE' : 'data');
 
-async function post(url: string, body: unknown, headers: Record<string, string>, timeoutMs = 20_000): Promise<GraphQLAnswer> {
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<GraphQLAnswer> {
   const started = now();
   try {
     const response = await fetch(url, {
@@ -256,12 +294,32 @@ async function post(url: string, body: unknown, headers: Record<string, string>,
     try {
       json = JSON.parse(text) as typeof json;
     } catch {
-      return { status: response.status, ms: took, outcome: `HTTP_${response.status}`, errors: 0, bytes: text.length, headers: response.headers };
+      return {
+        status: response.status,
+        ms: took,
+        outcome: `HTTP_${response.status}`,
+        errors: 0,
+        bytes: text.length,
+        headers: response.headers,
+      };
     }
-    return { status: response.status, ms: took, outcome: codeOf(json.errors), errors: json.errors?.length ?? 0, bytes: text.length, headers: response.headers };
+    return {
+      status: response.status,
+      ms: took,
+      outcome: codeOf(json.errors),
+      errors: json.errors?.length ?? 0,
+      bytes: text.length,
+      headers: response.headers,
+    };
   } catch (error) {
     const name = (error as Error).name;
-    return { status: 0, ms: now() - started, outcome: name === 'TimeoutError' || name === 'AbortError' ? 'TIMEOUT' : 'NETWORK', errors: 0, bytes: 0 };
+    return {
+      status: 0,
+      ms: now() - started,
+      outcome: name === 'TimeoutError' || name === 'AbortError' ? 'TIMEOUT' : 'NETWORK',
+      errors: 0,
+      bytes: 0,
+    };
   }
 }
 
@@ -352,9 +410,11 @@ class RawSocket {
 }
 
 /** Settles when `promise` does or after `ms`, whichever is first. */
-const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> => Promise.race([promise, sleep(ms).then(() => undefined)]);
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
+  Promise.race([promise, sleep(ms).then(() => undefined)]);
 
-const UPLOAD_ACTIVITY = 'query Read($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { status } }';
+const UPLOAD_ACTIVITY =
+  'query Read($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { status } }';
 
 // ---------------------------------------------------------------- 1. CPU flood of documents
 
@@ -367,13 +427,38 @@ function fragmentChain(n: number): string {
 }
 
 const jwtKey = new TextEncoder().encode(JWT_SECRET);
-const hsJwt = (sub: string) => new SignJWT({ taxable_entity_ids: '*' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('15m').sign(jwtKey);
+const hsJwt = (sub: string) =>
+  new SignJWT({ taxable_entity_ids: '*' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('15m')
+    .sign(jwtKey);
 
-async function flood(root: string, cleanups: (() => Promise<void> | void)[], label: string, extraEnv: Record<string, string>): Promise<string[][]> {
+async function flood(
+  root: string,
+  cleanups: (() => Promise<void> | void)[],
+  label: string,
+  extraEnv: Record<string, string>,
+): Promise<string[][]> {
   const upstream = await fakeCleartax(false);
   cleanups.push(upstream.stop);
-  const gateway = await startGateway(root, { CLEARTAX_BASE_URL: upstream.url, AUTH_MODE: 'jwt', AUTH_JWT_SECRET: JWT_SECRET, CLEARTAX_AUTH_TOKEN: 'server-token', ...extraEnv }, cleanups);
-  const [victimJwt, wsJwt, httpJwt] = await Promise.all([hsJwt('victim'), hsJwt('attacker-ws'), hsJwt('attacker-http')]);
+  const gateway = await startGateway(
+    root,
+    {
+      CLEARTAX_BASE_URL: upstream.url,
+      AUTH_MODE: 'jwt',
+      AUTH_JWT_SECRET: JWT_SECRET,
+      CLEARTAX_AUTH_TOKEN: 'server-token',
+      ...extraEnv,
+    },
+    cleanups,
+  );
+  const [victimJwt, wsJwt, httpJwt] = await Promise.all([
+    hsJwt('victim'),
+    hsJwt('attacker-ws'),
+    hsJwt('attacker-http'),
+  ]);
   const victim = { authorization: `Bearer ${victimJwt}` };
   const cachedBody = JSON.stringify({ query: UPLOAD_ACTIVITY, variables: { e: ENTITY, a: ACTIVITY } });
   // Warm: the document validated, the terminal activity cached.
@@ -446,7 +531,11 @@ async function flood(root: string, cleanups: (() => Promise<void> | void)[], lab
   const httpAttacker = Promise.all(
     Array.from({ length: 10 }, async () => {
       while (now() < until) {
-        const answer = await post(gateway.url, { query: fragmentChain(documents++) }, { authorization: `Bearer ${httpJwt}` });
+        const answer = await post(
+          gateway.url,
+          { query: fragmentChain(documents++) },
+          { authorization: `Bearer ${httpJwt}` },
+        );
         http.add(answer.outcome);
       }
     }),
@@ -479,18 +568,29 @@ async function flood(root: string, cleanups: (() => Promise<void> | void)[], lab
   const cpuAfter = await gateway.metric('process_cpu_seconds_total');
   const crash = gateway.crashed();
   const refused = (t: Tally) => t.get('RATE_LIMITED') + t.get('BAD_USER_INPUT');
-  const attackers = (t: Tally) => `answered ${t.get('data')}, refused ${refused(t)} (RATE_LIMITED ${t.get('RATE_LIMITED')}, BAD_USER_INPUT ${t.get('BAD_USER_INPUT')}), other ${t.total - t.get('data') - refused(t)}`;
-  const otherOf = (t: Tally) => [...t.counts].filter(([k]) => !['data', 'RATE_LIMITED', 'BAD_USER_INPUT'].includes(k)).map(([k, n]) => `${k} ${n}`).join(', ');
+  const attackers = (t: Tally) =>
+    `answered ${t.get('data')}, refused ${refused(t)} (RATE_LIMITED ${t.get('RATE_LIMITED')}, BAD_USER_INPUT ${t.get('BAD_USER_INPUT')}), other ${t.total - t.get('data') - refused(t)}`;
+  const otherOf = (t: Tally) =>
+    [...t.counts]
+      .filter(([k]) => !['data', 'RATE_LIMITED', 'BAD_USER_INPUT'].includes(k))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   const p = `1. flood ${label}:`;
   return [
     [`${p} load average at start (1/5/15 min)`, loadAtStart],
     [`${p} victim cached query p50 / p99 (ms)`, p50p99(cached)],
-    [`${p} victim new document p50 / worst (ms)`, `${ms(percentile(fresh, 50))} / ${ms(Math.max(...fresh))} (n=${fresh.length})`],
+    [
+      `${p} victim new document p50 / worst (ms)`,
+      `${ms(percentile(fresh, 50))} / ${ms(Math.max(...fresh))} (n=${fresh.length})`,
+    ],
     [`${p} victim answers`, victimOutcomes.toString()],
     [`${p} WebSocket attacker documents`, attackers(ws) + (otherOf(ws) ? ` [${otherOf(ws)}]` : '')],
     [`${p} WebSocket attacker: sockets the gateway closed`, closes.toString()],
     [`${p} HTTP attacker documents`, attackers(http) + (otherOf(http) ? ` [${otherOf(http)}]` : '')],
-    [`${p} gateway CPU during the flood (s)`, Number.isFinite(cpuAfter - cpuBefore) ? (cpuAfter - cpuBefore).toFixed(1) : '-'],
+    [
+      `${p} gateway CPU during the flood (s)`,
+      Number.isFinite(cpuAfter - cpuBefore) ? (cpuAfter - cpuBefore).toFixed(1) : '-',
+    ],
     ...(crash ? [[`${p} gateway`, crash]] : []),
   ];
 }
@@ -502,7 +602,13 @@ async function coercion(root: string, cleanups: (() => Promise<void> | void)[]):
   cleanups.push(upstream.stop);
   const gateway = await startGateway(
     root,
-    { CLEARTAX_BASE_URL: upstream.url, AUTH_MODE: 'passthrough', MAX_ACTIVITY_IDS: '10000', MAX_OPERATION_IDS: '100000', MAX_BODY_BYTES: '1048576' },
+    {
+      CLEARTAX_BASE_URL: upstream.url,
+      AUTH_MODE: 'passthrough',
+      MAX_ACTIVITY_IDS: '10000',
+      MAX_OPERATION_IDS: '100000',
+      MAX_BODY_BYTES: '1048576',
+    },
     cleanups,
   );
   const victim = { 'x-cleartax-auth-token': REAL_TOKEN };
@@ -512,7 +618,8 @@ async function coercion(root: string, cleanups: (() => Promise<void> | void)[]):
     if (warm.outcome !== 'data') throw new Error(`warm-up query answered ${warm.outcome}`);
   }
   const floodBody = JSON.stringify({
-    query: 'query Flood($e: UUID!, $ids: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $ids) { status } }',
+    query:
+      'query Flood($e: UUID!, $ids: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $ids) { status } }',
     variables: { e: ENTITY, ids: Array.from({ length: 10_000 }, (_, i) => `not-a-uuid-${String(i).padStart(5, '0')}`) },
   });
   // The flood's document validated once beforehand, so what is measured is the variables.
@@ -533,7 +640,12 @@ async function coercion(root: string, cleanups: (() => Promise<void> | void)[]):
     }
   };
   await Promise.all([
-    schedule(1000 / 3, 18, async () => void floodAnswers.push(await post(gateway.url, floodBody, { 'x-cleartax-auth-token': 'flood-token' }, 60_000))),
+    schedule(
+      1000 / 3,
+      18,
+      async () =>
+        void floodAnswers.push(await post(gateway.url, floodBody, { 'x-cleartax-auth-token': 'flood-token' }, 60_000)),
+    ),
     schedule(50, DURATION_MS / 50, async () => {
       const answer = await post(gateway.url, cachedBody, victim, 40_000);
       victimOutcomes.add(answer.outcome);
@@ -550,9 +662,15 @@ async function coercion(root: string, cleanups: (() => Promise<void> | void)[]):
     ['2. coercion: load average at start (1/5/15 min)', loadAtStart],
     ['2. coercion: victim cached query p50 / p99 (ms)', p50p99(cached)],
     ['2. coercion: victim answers', victimOutcomes.toString()],
-    ['2. coercion: one flood request (10,000 invalid ids) p50 / max (ms)', `${ms(percentile(floodMs, 50))} / ${ms(Math.max(...floodMs))} (n=${floodMs.length})`],
+    [
+      '2. coercion: one flood request (10,000 invalid ids) p50 / max (ms)',
+      `${ms(percentile(floodMs, 50))} / ${ms(Math.max(...floodMs))} (n=${floodMs.length})`,
+    ],
     ['2. coercion: flood answers', outcomes.toString()],
-    ['2. coercion: gateway CPU during the flood (s)', Number.isFinite(cpuAfter - cpuBefore) ? (cpuAfter - cpuBefore).toFixed(1) : '-'],
+    [
+      '2. coercion: gateway CPU during the flood (s)',
+      Number.isFinite(cpuAfter - cpuBefore) ? (cpuAfter - cpuBefore).toFixed(1) : '-',
+    ],
     ...(crash ? [['2. coercion: gateway', crash]] : []),
   ];
 }
@@ -564,7 +682,13 @@ async function connections(root: string, cleanups: (() => Promise<void> | void)[
   cleanups.push(upstream.stop);
   const gateway = await startGateway(
     root,
-    { CLEARTAX_BASE_URL: upstream.url, AUTH_MODE: 'open', CLEARTAX_AUTH_TOKEN: 'server-token', TRUST_PROXY: 'true', MAX_CONNECTIONS: '2500' },
+    {
+      CLEARTAX_BASE_URL: upstream.url,
+      AUTH_MODE: 'open',
+      CLEARTAX_AUTH_TOKEN: 'server-token',
+      TRUST_PROXY: 'true',
+      MAX_CONNECTIONS: '2500',
+    },
     cleanups,
   );
   const loadAtStart = load();
@@ -599,14 +723,19 @@ async function connections(root: string, cleanups: (() => Promise<void> | void)[
     const t0 = now();
     if (await socket.ack) return `connected (ack in ${ms(now() - t0)} ms)`;
     const closed = await within(socket.closed, 1000);
-    return socket.upgradeStatus ? `refused: HTTP ${socket.upgradeStatus}` : `refused: closed ${closed?.code ?? '?'} ${closed?.reason ?? ''}`;
+    return socket.upgradeStatus
+      ? `refused: HTTP ${socket.upgradeStatus}`
+      : `refused: closed ${closed?.code ?? '?'} ${closed?.reason ?? ''}`;
   };
   const second = await tryOne({ 'x-forwarded-for': '198.51.100.4' });
   const again = await tryOne(attacker);
   const crash = gateway.crashed();
   return [
     ['3. connections: load average at start (1/5/15 min)', loadAtStart],
-    ['3. connections: attacker attempts / accepted (connection_ack) / time (ms)', `${attempts} / ${outcomes.get('accepted')} / ${ms(took)}`],
+    [
+      '3. connections: attacker attempts / accepted (connection_ack) / time (ms)',
+      `${attempts} / ${outcomes.get('accepted')} / ${ms(took)}`,
+    ],
     ['3. connections: attacker outcomes', outcomes.toString()],
     ['3. connections: attacker sockets still open 300 ms later', String(stillOpen)],
     ['3. connections: second client (another X-Forwarded-For)', second],
@@ -620,7 +749,11 @@ async function connections(root: string, cleanups: (() => Promise<void> | void)[
 async function tokens(root: string, cleanups: (() => Promise<void> | void)[]): Promise<string[][]> {
   const upstream = await fakeCleartax(true);
   cleanups.push(upstream.stop);
-  const gateway = await startGateway(root, { CLEARTAX_BASE_URL: upstream.url, AUTH_MODE: 'passthrough', TRUST_PROXY: 'true' }, cleanups);
+  const gateway = await startGateway(
+    root,
+    { CLEARTAX_BASE_URL: upstream.url, AUTH_MODE: 'passthrough', TRUST_PROXY: 'true' },
+    cleanups,
+  );
   const loadAtStart = load();
   const body = JSON.stringify({ query: UPLOAD_ACTIVITY, variables: { e: ENTITY, a: ACTIVITY } });
   // Phase 1: 3,000 requests, 3,000 invented tokens, one address, 50 in flight, 10 s at most.
@@ -633,14 +766,24 @@ async function tokens(root: string, cleanups: (() => Promise<void> | void)[]): P
     Array.from({ length: 50 }, async () => {
       while (sentCount < 3000 && now() < until) {
         const i = sentCount++;
-        answers.add((await post(gateway.url, body, { 'x-cleartax-auth-token': `invented-${i}`, 'x-forwarded-for': '203.0.113.66' })).outcome);
+        answers.add(
+          (
+            await post(gateway.url, body, {
+              'x-cleartax-auth-token': `invented-${i}`,
+              'x-forwarded-for': '203.0.113.66',
+            })
+          ).outcome,
+        );
       }
     }),
   );
   const phase1Ms = now() - started;
   const phase1Reads = upstream.reads.total - readsBefore;
   // A real token from another address.
-  const real = await post(gateway.url, body, { 'x-cleartax-auth-token': REAL_TOKEN, 'x-forwarded-for': '198.51.100.4' });
+  const real = await post(gateway.url, body, {
+    'x-cleartax-auth-token': REAL_TOKEN,
+    'x-forwarded-for': '198.51.100.4',
+  });
 
   // Phase 2: 200 invented tokens from a third address subscribe to one activity for 10 s; each subscribes again 200 ms after its subscription (or socket) ends.
   const readsAt2 = new Map(upstream.reads.counts);
@@ -657,7 +800,9 @@ async function tokens(root: string, cleanups: (() => Promise<void> | void)[]): P
         cleanups.push(() => socket.terminate());
         if (!(await socket.ack)) {
           const closed = await within(socket.closed, 1000);
-          socketEnds.add(socket.upgradeStatus ? `HTTP ${socket.upgradeStatus}` : `closed ${closed?.code ?? '?'} at init`);
+          socketEnds.add(
+            socket.upgradeStatus ? `HTTP ${socket.upgradeStatus}` : `closed ${closed?.code ?? '?'} at init`,
+          );
           await sleep(200);
           continue;
         }
@@ -668,7 +813,11 @@ async function tokens(root: string, cleanups: (() => Promise<void> | void)[]): P
               let seen = 'complete without event';
               socket.subscribe(
                 { query: subscription, variables: { e: ENTITY, a: ACTIVITY } },
-                { next: (payload) => (seen = codeOf(payload.errors)), error: (errors) => resolve(codeOf(errors)), complete: () => resolve(seen) },
+                {
+                  next: (payload) => (seen = codeOf(payload.errors)),
+                  error: (errors) => resolve(codeOf(errors)),
+                  complete: () => resolve(seen),
+                },
               );
             }),
             Math.max(0, until2 - now()),
@@ -705,9 +854,18 @@ async function tokens(root: string, cleanups: (() => Promise<void> | void)[]): P
     ['4. tokens: 3,000 invented tokens (one address): requests sent / time (ms)', `${sentCount} / ${ms(phase1Ms)}`],
     ['4. tokens: upstream calls they caused', String(phase1Reads)],
     ['4. tokens: their answers', answers.toString()],
-    ['4. tokens: real token from another address', real.outcome === 'data' ? `answered (data) in ${ms(real.ms)} ms` : `${real.outcome} (HTTP ${real.status})`],
-    ['4. tokens: 200 invented subscribers, 10 s: subscribes / upstream polls / tokens that reached upstream', `${subscribes} / ${phase2Reads} / ${phase2Tokens}`],
-    ['4. tokens: most polls caused by one invented token (its socket stays open and subscribes again)', String(mostByOneToken)],
+    [
+      '4. tokens: real token from another address',
+      real.outcome === 'data' ? `answered (data) in ${ms(real.ms)} ms` : `${real.outcome} (HTTP ${real.status})`,
+    ],
+    [
+      '4. tokens: 200 invented subscribers, 10 s: subscribes / upstream polls / tokens that reached upstream',
+      `${subscribes} / ${phase2Reads} / ${phase2Tokens}`,
+    ],
+    [
+      '4. tokens: most polls caused by one invented token (its socket stays open and subscribes again)',
+      String(mostByOneToken),
+    ],
     ['4. tokens: subscription outcomes', subOutcomes.toString()],
     ['4. tokens: subscriber socket ends', socketEnds.toString()],
     ...(crash ? [['4. tokens: gateway', crash]] : []),
@@ -724,7 +882,8 @@ async function jwks(root: string, cleanups: (() => Promise<void> | void)[]): Pro
   const fetches = new Tally();
   const jwksServer = await serve((_req, res) => {
     fetches.add(mode);
-    if (mode === 'ok') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [knownJwk] }));
+    if (mode === 'ok')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [knownJwk] }));
     if (mode === '500') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
     // hang: never answer (the connection is cut when the server stops).
   });
@@ -733,12 +892,22 @@ async function jwks(root: string, cleanups: (() => Promise<void> | void)[]): Pro
   cleanups.push(upstream.stop);
   const gateway = await startGateway(
     root,
-    { CLEARTAX_BASE_URL: upstream.url, AUTH_MODE: 'jwt', AUTH_JWKS_URL: `${jwksServer.url}/.well-known/jwks.json`, CLEARTAX_AUTH_TOKEN: 'server-token' },
+    {
+      CLEARTAX_BASE_URL: upstream.url,
+      AUTH_MODE: 'jwt',
+      AUTH_JWKS_URL: `${jwksServer.url}/.well-known/jwks.json`,
+      CLEARTAX_AUTH_TOKEN: 'server-token',
+    },
     cleanups,
   );
   const loadAtStart = load();
   const rsJwt = (key: CryptoKey, kid: string, sub: string) =>
-    new SignJWT({ taxable_entity_ids: '*' }).setProtectedHeader({ alg: 'RS256', kid }).setSubject(sub).setIssuedAt().setExpirationTime('15m').sign(key);
+    new SignJWT({ taxable_entity_ids: '*' })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('15m')
+      .sign(key);
   const body = JSON.stringify({ query: UPLOAD_ACTIVITY, variables: { e: ENTITY, a: ACTIVITY } });
   const httpWith = async (jwt: string) => {
     const answer = await post(gateway.url, body, { authorization: `Bearer ${jwt}` }, 30_000);
@@ -757,7 +926,9 @@ async function jwks(root: string, cleanups: (() => Promise<void> | void)[]): Pro
     return `close ${closed?.code ?? '?'} "${closed?.reason ?? ''}" after ${ms(now() - t0)} ms`;
   };
   const manyUnknown = async (count: number, concurrency: number) => {
-    const jwts = await Promise.all(Array.from({ length: count }, (_, i) => rsJwt(unseen.privateKey, `unknown-${mode}-${i}`, `unknown-${i}`)));
+    const jwts = await Promise.all(
+      Array.from({ length: count }, (_, i) => rsJwt(unseen.privateKey, `unknown-${mode}-${i}`, `unknown-${i}`)),
+    );
     const before = fetches.total;
     const outcomes = new Tally();
     const t0 = now();
@@ -809,7 +980,10 @@ async function jwks(root: string, cleanups: (() => Promise<void> | void)[]): Pro
 
 type Scenario = (root: string, cleanups: (() => Promise<void> | void)[]) => Promise<string[][]>;
 const scenarios: Record<ScenarioName, Scenario[]> = {
-  flood: [(root, c) => flood(root, c, '(defaults)', {}), (root, c) => flood(root, c, '(MAX_FRAGMENTS=400)', { MAX_FRAGMENTS: '400' })],
+  flood: [
+    (root, c) => flood(root, c, '(defaults)', {}),
+    (root, c) => flood(root, c, '(MAX_FRAGMENTS=400)', { MAX_FRAGMENTS: '400' }),
+  ],
   coercion: [coercion],
   connections: [connections],
   tokens: [tokens],
@@ -822,7 +996,13 @@ async function runOne(scenario: Scenario, root: string, name: string): Promise<s
   try {
     return await Promise.race([
       scenario(root, cleanups),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`did not finish within ${SCENARIO_DEADLINE_MS / 1000} s`)), SCENARIO_DEADLINE_MS))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`did not finish within ${SCENARIO_DEADLINE_MS / 1000} s`)),
+            SCENARIO_DEADLINE_MS,
+          )),
+      ),
     ]);
   } catch (error) {
     return [[`${name}: failed`, (error as Error).message.split('\n')[0]!.slice(0, 300)]];
@@ -851,6 +1031,11 @@ for (const name of only as ScenarioName[]) {
     }
   }
 }
-console.log(table(['measure', ...labels], [...rows].map(([measure, cells]) => [measure, ...cells])));
+console.log(
+  table(
+    ['measure', ...labels],
+    [...rows].map(([measure, cells]) => [measure, ...cells]),
+  ),
+);
 clearTimeout(hardStop);
 process.exit(0);

@@ -19,7 +19,10 @@ export async function startGateway(env: Record<string, string>, simulatorOptions
     SIMULATOR_PORT: '0',
     ...env,
   });
-  const gateway = await startStack(config, { logger: createLogger('silent'), simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions } });
+  const gateway = await startStack(config, {
+    logger: createLogger('silent'),
+    simulator: { stepMs: 0, shouldSeed: false, ...simulatorOptions },
+  });
   return { app: gateway.app, simulator: gateway.simulator!, config, stop: () => gateway.stop() };
 }
 

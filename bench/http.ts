@@ -19,7 +19,12 @@ import { createSimulator } from '../src/simulator/server.js';
 import { ENTITY, table } from './harness.js';
 
 const { values: args } = parseArgs({
-  options: { connections: { type: 'string', default: '32' }, seconds: { type: 'string', default: '8' }, log: { type: 'string', default: 'silent' }, 'access-log': { type: 'string', default: 'true' } },
+  options: {
+    connections: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '8' },
+    log: { type: 'string', default: 'silent' },
+    'access-log': { type: 'string', default: 'true' },
+  },
   strict: true,
 });
 const opts = { connections: Number(args.connections), seconds: Number(args.seconds) };
@@ -31,8 +36,16 @@ const hardStop = setTimeout(() => {
   process.exit(1);
 }, 180_000);
 
-async function child(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ url: string; process: ChildProcess }> {
-  const proc = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function child(
+  args: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+): Promise<{ url: string; process: ChildProcess }> {
+  const proc = spawn(process.execPath, args, {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (chunk) => (out += String(chunk)));
   proc.stderr!.on('data', (chunk) => (out += String(chunk)));
@@ -60,33 +73,64 @@ function run(url: string, body: string): Promise<autocannon.Result> {
 
 const simulator = createSimulator({ stepMs: 0 });
 const upstream = await simulator.start();
-const ids = Array.from({ length: 20 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false }).activityId);
-const one = JSON.stringify({ query: 'query($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { id status queuedCount isTerminal fetchedAt } }', variables: { e: ENTITY, a: ids[0] } });
-const twenty = JSON.stringify({ query: 'query($e: UUID!, $ids: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $ids) { id status queuedCount isTerminal fetchedAt } }', variables: { e: ENTITY, ids } });
+const ids = Array.from(
+  { length: 20 },
+  () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false }).activityId,
+);
+const one = JSON.stringify({
+  query:
+    'query($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { id status queuedCount isTerminal fetchedAt } }',
+  variables: { e: ENTITY, a: ids[0] },
+});
+const twenty = JSON.stringify({
+  query:
+    'query($e: UUID!, $ids: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $ids) { id status queuedCount isTerminal fetchedAt } }',
+  variables: { e: ENTITY, ids },
+});
 
-const gateway = await child(['--enable-source-maps', 'dist/server/main.js'], {
-  PORT: '0',
-  LOG_LEVEL: logLevel,
-  ACCESS_LOG: accessLog,
-  CLEARTAX_BASE_URL: upstream,
-  AUTH_MODE: 'passthrough',
-  RATE_LIMIT_PER_MINUTE: '0',
-  WEB_APP_ENABLED: 'false',
-  SANDBOX_ENABLED: 'false',
-}, /GraphQL:\s+(\S+)/);
+const gateway = await child(
+  ['--enable-source-maps', 'dist/server/main.js'],
+  {
+    PORT: '0',
+    LOG_LEVEL: logLevel,
+    ACCESS_LOG: accessLog,
+    CLEARTAX_BASE_URL: upstream,
+    AUTH_MODE: 'passthrough',
+    RATE_LIMIT_PER_MINUTE: '0',
+    WEB_APP_ENABLED: 'false',
+    SANDBOX_ENABLED: 'false',
+  },
+  /GraphQL:\s+(\S+)/,
+);
 const bare = await child(['--import', 'tsx', 'bench/bare-apollo.ts'], {}, /BARE (\S+)/);
 try {
   // Warm both (and fill the gateway's terminal cache).
   await run(gateway.url, twenty).then(() => run(bare.url, twenty));
   const rows: (string | number)[][] = [];
-  for (const [name, body] of [['1 id', one], ['20 ids', twenty]] as const) {
+  for (const [name, body] of [
+    ['1 id', one],
+    ['20 ids', twenty],
+  ] as const) {
     const g = await run(gateway.url, body);
     const b = await run(bare.url, body);
     if (g.non2xx || b.non2xx) throw new Error(`non-2xx answers: gateway ${g.non2xx}, bare ${b.non2xx}`);
-    rows.push([name, Math.round(g.requests.average), g.latency.p50, g.latency.p99, Math.round(b.requests.average), b.latency.p50, b.latency.p99, (g.requests.average / b.requests.average).toFixed(2)]);
+    rows.push([
+      name,
+      Math.round(g.requests.average),
+      g.latency.p50,
+      g.latency.p99,
+      Math.round(b.requests.average),
+      b.latency.p50,
+      b.latency.p99,
+      (g.requests.average / b.requests.average).toFixed(2),
+    ]);
   }
-  console.log(`http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached, LOG_LEVEL=${logLevel} ACCESS_LOG=${accessLog}; node ${process.version}\n`);
-  console.log(table(['query', 'gateway req/s', 'p50 ms', 'p99 ms', 'bare Apollo req/s', 'p50 ms', 'p99 ms', 'ratio'], rows));
+  console.log(
+    `http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached, LOG_LEVEL=${logLevel} ACCESS_LOG=${accessLog}; node ${process.version}\n`,
+  );
+  console.log(
+    table(['query', 'gateway req/s', 'p50 ms', 'p99 ms', 'bare Apollo req/s', 'p50 ms', 'p99 ms', 'ratio'], rows),
+  );
 } finally {
   gateway.process.kill('SIGKILL');
   bare.process.kill('SIGKILL');

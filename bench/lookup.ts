@@ -34,9 +34,17 @@ const scenarios: Scenario[] = [
 ];
 
 async function run(scenario: Scenario) {
-  const gateway = await startGateway({ UPSTREAM_MAX_CONCURRENCY: String(opts.concurrency), MAX_ACTIVITY_IDS: String(Math.max(100, opts.batch)) }, { delayMs: opts.delay });
+  const gateway = await startGateway(
+    { UPSTREAM_MAX_CONCURRENCY: String(opts.concurrency), MAX_ACTIVITY_IDS: String(Math.max(100, opts.batch)) },
+    { delayMs: opts.delay },
+  );
   try {
-    const pool = Array.from({ length: opts.ids }, () => gateway.simulator.createActivity({ taxableEntityId: ENTITY, status: scenario.status, isAuto: false }).activityId);
+    const pool = Array.from(
+      { length: opts.ids },
+      () =>
+        gateway.simulator.createActivity({ taxableEntityId: ENTITY, status: scenario.status, isAuto: false })
+          .activityId,
+    );
     const next = random(42);
     let cursor = 0;
     const latencies: number[] = [];
@@ -48,13 +56,22 @@ async function run(scenario: Scenario) {
       const inWave: string[] = [];
       const bodies = Array.from({ length: opts.clients }, () => {
         const ids = Array.from({ length: scenario.batch }, () => {
-          const id = inWave.length > 0 && next() < opts.repeat ? inWave[Math.floor(next() * inWave.length)]! : pool[cursor++ % pool.length]!;
+          const id =
+            inWave.length > 0 && next() < opts.repeat
+              ? inWave[Math.floor(next() * inWave.length)]!
+              : pool[cursor++ % pool.length]!;
           inWave.push(id);
           return id;
         });
         return scenario.batch === 1
-          ? { query: `query($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { status } }`, variables: { e: ENTITY, a: ids[0] } }
-          : { query: `query($e: UUID!, $a: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $a) { status } }`, variables: { e: ENTITY, a: ids } };
+          ? {
+              query: `query($e: UUID!, $a: UUID!) { uploadActivity(taxableEntityId: $e, activityId: $a) { status } }`,
+              variables: { e: ENTITY, a: ids[0] },
+            }
+          : {
+              query: `query($e: UUID!, $a: [UUID!]!) { uploadActivities(taxableEntityId: $e, activityIds: $a) { status } }`,
+              variables: { e: ENTITY, a: ids },
+            };
       });
       const waveDistinct = new Set(inWave);
       for (const id of waveDistinct) distinctOverall.add(id);
@@ -102,7 +119,18 @@ console.log(
 );
 console.log(
   table(
-    ['scenario', 'requests', 'ids asked', 'req/s', 'p50 ms', 'p99 ms', 'upstream', 'distinct ids', 'upstream / distinct', 'upstream / id asked'],
+    [
+      'scenario',
+      'requests',
+      'ids asked',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'upstream',
+      'distinct ids',
+      'upstream / distinct',
+      'upstream / id asked',
+    ],
     rows,
   ),
 );

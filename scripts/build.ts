@@ -18,7 +18,10 @@ const only = process.argv.includes('--web') ? 'web' : process.argv.includes('--s
 
 if (only !== 'web') {
   if (!onlyIfStale || isStale(targets.server)) {
-    execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('tsconfig.build.json')], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     // tsc (incremental) rewrites only what changed: date the output that stands for the build.
     const now = new Date();
     utimesSync(at(targets.server.output), now, now);

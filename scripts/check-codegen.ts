@@ -23,10 +23,13 @@ for (const { filename, content } of outputs) {
 for (const target of Object.keys(config.generates)) {
   const dir = resolve(root, target);
   const files = await readdir(dir).catch(() => [] as string[]);
-  for (const file of files) if (!expected.has(join(dir, file))) stale.push(`${relative(root, join(dir, file))} (no longer generated)`);
+  for (const file of files)
+    if (!expected.has(join(dir, file))) stale.push(`${relative(root, join(dir, file))} (no longer generated)`);
 }
 if (stale.length > 0) {
-  console.error(`Generated GraphQL documents are stale: ${stale.join(', ')}. Run \`npm run codegen\` and commit the result.`);
+  console.error(
+    `Generated GraphQL documents are stale: ${stale.join(', ')}. Run \`npm run codegen\` and commit the result.`,
+  );
   process.exit(1);
 }
 console.log(`Generated GraphQL documents are up to date (${outputs.length} files).`);

@@ -16,7 +16,10 @@ const stale = Object.entries(targets).filter(([, target]) => isStale(target));
 if (stale.length === 0) {
   console.log('dist/ is up to date');
 } else if (hasBuildTools()) {
-  const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts'), '--if-stale'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   process.exit(build.status ?? 1);
 } else if (!isBuilt(targets.server)) {
   console.error(

@@ -15,7 +15,12 @@ const children: ChildProcess[] = [];
 
 function run(name: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = (chunk: Buffer) => String(chunk).split('\n').filter(Boolean).map((line) => `[${name}] ${line}`).join('\n') + '\n';
+  const prefix = (chunk: Buffer) =>
+    String(chunk)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `[${name}] ${line}`)
+      .join('\n') + '\n';
   child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on('exit', (code) => {
@@ -38,7 +43,9 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 run('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-run('simulator', process.execPath, ['--import', 'tsx', 'src/simulator/main.ts'], { SIMULATOR_PORT: String(simulatorPort) });
+run('simulator', process.execPath, ['--import', 'tsx', 'src/simulator/main.ts'], {
+  SIMULATOR_PORT: String(simulatorPort),
+});
 await new Promise((resolve) => setTimeout(resolve, 1500));
 for (const [index, gatewayPort] of [port, port + 1].entries()) {
   run(`gateway-${index + 1}`, process.execPath, ['--import', 'tsx', 'src/main.ts'], {

@@ -33,14 +33,21 @@ class UsageError extends Error {}
 
 function ttlSeconds(text: string): number {
   const match = /^(\d+)\s*(s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`--ttl must be seconds or a number with s, m or h (e.g. 15m), got ${JSON.stringify(text)}`);
+  if (!match)
+    throw new UsageError(`--ttl must be seconds or a number with s, m or h (e.g. 15m), got ${JSON.stringify(text)}`);
   const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
-  if (seconds < 1 || seconds > MAX_TTL_SECONDS) throw new UsageError(`--ttl must be between 1 s and 24 h (a test token is short-lived), got ${JSON.stringify(text)}`);
+  if (seconds < 1 || seconds > MAX_TTL_SECONDS)
+    throw new UsageError(
+      `--ttl must be between 1 s and 24 h (a test token is short-lived), got ${JSON.stringify(text)}`,
+    );
   return seconds;
 }
 
 function entitiesOf(positionals: string[]): string[] | '*' {
-  const ids = positionals.flatMap((arg) => arg.split(',')).map((id) => id.trim()).filter(Boolean);
+  const ids = positionals
+    .flatMap((arg) => arg.split(','))
+    .map((id) => id.trim())
+    .filter(Boolean);
   if (ids.length === 0) throw new UsageError('name at least one taxable entity id, or *');
   if (ids.includes('*')) {
     if (ids.length > 1) throw new UsageError("'*' already means every entity: give it alone");
@@ -82,7 +89,10 @@ async function main(): Promise<void> {
   });
   const jwt = config.jwt!;
   const algorithm = jwt.algorithms === undefined ? 'HS256' : jwt.algorithms.find((a) => a.startsWith('HS'));
-  if (algorithm === undefined) throw new ConfigError(`AUTH_JWT_ALGORITHMS lists no HS algorithm (${jwt.algorithms!.join(',')}): a token signed with AUTH_JWT_SECRET would be refused`);
+  if (algorithm === undefined)
+    throw new ConfigError(
+      `AUTH_JWT_ALGORITHMS lists no HS algorithm (${jwt.algorithms!.join(',')}): a token signed with AUTH_JWT_SECRET would be refused`,
+    );
 
   const now = Math.floor(Date.now() / 1000);
   let token = new SignJWT({ [jwt.entitiesClaim]: entities })
@@ -104,7 +114,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof UsageError) console.error(`token: ${error.message}\n\n${USAGE}`);
   else if (error instanceof ConfigError) console.error(`token: ${error.message}`);
-  else if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error(`token: ${error.message}\n\n${USAGE}`);
+  else if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    console.error(`token: ${error.message}\n\n${USAGE}`);
   else console.error('token:', error);
   process.exit(1);
 });

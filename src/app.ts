@@ -32,7 +32,13 @@ import type { createCluster } from './cluster/index.js';
 import type { AccessResult, Presented } from './access/caller.js';
 import { createClientAddress } from './access/client-address.js';
 import { createRateLimit } from './access/rate-limit.js';
-import { allowedHostsOnly, corsFor, createOriginRefusalLog, isAllowedHost, isAllowedUpgradeOrigin } from './server/cors.js';
+import {
+  allowedHostsOnly,
+  corsFor,
+  createOriginRefusalLog,
+  isAllowedHost,
+  isAllowedUpgradeOrigin,
+} from './server/cors.js';
 import { operationLimitRules } from './server/operation-limits.js';
 import { createOperationGuard } from './upload-activity/operation-guard.js';
 import { createUploadActivityContext, type UploadActivityContext } from './upload-activity/upload-activity.context.js';
@@ -114,7 +120,12 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     maxBodyBytes: config.upstreamMaxBodyBytes,
     logger: logger.child({ component: 'cleartax-client' }),
     // Only callers' own tokens are judged: in jwt and open modes every read uses the server's.
-    ...(config.authMode === 'passthrough' ? { onTokenVerdict: (token: string, verdict: 'accepted' | 'refused') => verdicts.judged(hashToken(token), verdict) } : {}),
+    ...(config.authMode === 'passthrough'
+      ? {
+          onTokenVerdict: (token: string, verdict: 'accepted' | 'refused') =>
+            verdicts.judged(hashToken(token), verdict),
+        }
+      : {}),
     onAttempt: ({ result, durationMs }) => {
       metrics.upstreamAttempts.inc({ result });
       metrics.upstreamDuration.observe({ result }, durationMs / 1000);
@@ -144,8 +155,15 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
   });
   // Per instance also in multi-instance mode: the address limit is the coarse guard against invented callers.
   const addressRateLimit = createRateLimit({ perMinute: config.rateLimitPerAddressPerMinute });
-  const rateLimit = createRateLimit({ perMinute: config.rateLimitPerMinute, ...(cluster?.limiter ? { limiter: cluster.limiter } : {}) });
-  const operationContext = (access: AccessResult, request: RequestScope, connection?: ConnectionScope): OperationContext =>
+  const rateLimit = createRateLimit({
+    perMinute: config.rateLimitPerMinute,
+    ...(cluster?.limiter ? { limiter: cluster.limiter } : {}),
+  });
+  const operationContext = (
+    access: AccessResult,
+    request: RequestScope,
+    connection?: ConnectionScope,
+  ): OperationContext =>
     createUploadActivityContext({
       source,
       watcher,
@@ -183,16 +201,38 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
         ...(config.introspectionEnabled ? [] : [NoSchemaIntrospectionCustomRule]),
       ],
     });
-    const guard = createOperationGuard({ schema, maxActivityIds: config.maxActivityIds, maxOperationIds: config.maxOperationIds, rateLimit, addressRateLimit });
+    const guard = createOperationGuard({
+      schema,
+      maxActivityIds: config.maxActivityIds,
+      maxOperationIds: config.maxOperationIds,
+      rateLimit,
+      addressRateLimit,
+    });
     const admit: Admit<OperationContext> = async (operation) => {
       const callerId = operation.contextValue.callerId;
       // Where callers are not verified (passthrough, open), their client address is charged too.
       const addressKey = config.authMode === 'jwt' ? undefined : operation.callerKey;
-      return { ...(await guard({ document: operation.document, operationName: operation.operationName, variables: operation.variables, callerId, addressKey })), callerId };
+      return {
+        ...(await guard({
+          document: operation.document,
+          operationName: operation.operationName,
+          variables: operation.variables,
+          callerId,
+          addressKey,
+        })),
+        callerId,
+      };
     };
     const accessLog = createAccessLog({ logger: logger.child({ component: 'access' }), enabled: config.accessLog });
-    const browser = { origins: config.corsOrigins, trustProxy: config.trustProxy !== false && config.trustProxy !== 0, onRefused: createOriginRefusalLog(logger) };
-    const presented = (request: IncomingMessage) => ({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
+    const browser = {
+      origins: config.corsOrigins,
+      trustProxy: config.trustProxy !== false && config.trustProxy !== 0,
+      onRefused: createOriginRefusalLog(logger),
+    };
+    const presented = (request: IncomingMessage) => ({
+      headers: request.headers,
+      remoteAddress: request.socket.remoteAddress,
+    });
     // Fairness between callers for new documents: a verified JWT subject, or else the
     // client address, which (unlike a made-up ClearTax token) a client cannot multiply.
     const callerKey = (result: AccessResult, request: Presented) =>
@@ -213,16 +253,25 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
         const toAcceptance = (result: AccessResult): Acceptance<AccessResult> => {
           if ('denied' in result) {
             // A key-source outage is ours, not the caller's: 1013 (try again later), which clients retry.
-            if (result.denied.code === ErrorCode.AUTH_UNAVAILABLE) return { refuse: { code: GatewayCloseCode.TryAgainLater, reason: `Try again later: ${result.denied.message}` } };
+            if (result.denied.code === ErrorCode.AUTH_UNAVAILABLE)
+              return {
+                refuse: { code: GatewayCloseCode.TryAgainLater, reason: `Try again later: ${result.denied.message}` },
+              };
             return { refuse: { code: CloseCode.Forbidden, reason: `Forbidden: ${result.denied.message}` } };
           }
           const { expiresAt } = result.caller;
-          return { connection: result, ...(expiresAt !== undefined ? { closeAt: { at: expiresAt, code: CloseCode.Forbidden, reason: 'Forbidden: token expired' } } : {}) };
+          return {
+            connection: result,
+            ...(expiresAt !== undefined
+              ? { closeAt: { at: expiresAt, code: CloseCode.Forbidden, reason: 'Forbidden: token expired' } }
+              : {}),
+          };
         };
         const result = access.fromConnection(params, presented(request));
         return result instanceof Promise ? result.then(toAcceptance) : toAcceptance(result);
       },
-      acceptUpgrade: (request) => isAllowedHost(request, config.allowedHosts) && isAllowedUpgradeOrigin(request, browser),
+      acceptUpgrade: (request) =>
+        isAllowedHost(request, config.allowedHosts) && isAllowedUpgradeOrigin(request, browser),
       admit,
       callerKey: (result, request) => callerKey(result, presented(request)),
       clientAddress: (request) => clientAddress(presented(request)),
@@ -241,7 +290,13 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       admit,
       logger,
       // Drain: sockets close with 1001 (going away) instead of being cut (1006).
-      plugins: [{ async serverWillStart() { return { drainServer: () => endpoint.dispose() }; } }],
+      plugins: [
+        {
+          async serverWillStart() {
+            return { drainServer: () => endpoint.dispose() };
+          },
+        },
+      ],
     });
     await apollo.start();
     stopApollo = () => apollo.stop();
@@ -269,16 +324,24 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
       res.json({ authMode: config.authMode, ...(deps.demo ? { demo: deps.demo() } : {}) });
     });
     if (config.webAppEnabled) {
-      if (existsSync(`${webAppDir}/index.html`)) app.use(webAppRoutes(webAppDir, { isProduction: config.isProduction }));
+      if (existsSync(`${webAppDir}/index.html`))
+        app.use(webAppRoutes(webAppDir, { isProduction: config.isProduction }));
       else logger.warn({ webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build');
     }
     mountGraphQL(app, apollo, {
       context: async (request) => {
         const result = await access.fromRequest(presented(request));
         if ('denied' in result && result.denied.code === ErrorCode.AUTH_UNAVAILABLE) {
-          throw refusal(ErrorCode.AUTH_UNAVAILABLE, result.denied.message, { status: 503, retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS, retryAfterHeaderOnly: true });
+          throw refusal(ErrorCode.AUTH_UNAVAILABLE, result.denied.message, {
+            status: 503,
+            retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS,
+            retryAfterHeaderOnly: true,
+          });
         }
-        return { context: operationContext(result, scopeOfRequest(request)), callerKey: callerKey(result, presented(request)) };
+        return {
+          context: operationContext(result, scopeOfRequest(request)),
+          callerKey: callerKey(result, presented(request)),
+        };
       },
       maxBodyBytes: config.maxBodyBytes,
       logger,
@@ -313,7 +376,8 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
     try {
       // The notice: still listening, /readyz 503, every answer `Connection: close`, so the
       // load balancer stops sending and keep-alive clients move on before any socket is cut.
-      if (config.shutdownNoticeMs > 0 && httpServer.listening) await new Promise((resolve) => setTimeout(resolve, config.shutdownNoticeMs));
+      if (config.shutdownNoticeMs > 0 && httpServer.listening)
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownNoticeMs));
       await stopApollo();
       await ws?.dispose();
       // Nobody is left to receive a poll's answer.
@@ -390,7 +454,10 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
       ...options.simulator,
     });
     upstreamUrl = await simulator.start();
-    options.logger.warn({ upstream: upstreamUrl }, 'CLEARTAX_BASE_URL is unset: serving SIMULATED data from the embedded simulator');
+    options.logger.warn(
+      { upstream: upstreamUrl },
+      'CLEARTAX_BASE_URL is unset: serving SIMULATED data from the embedded simulator',
+    );
   }
   const sim = simulator;
   // Loaded only when needed: ioredis alone adds ~20 MB to an idle instance.
@@ -401,7 +468,12 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
       logger: options.logger,
       ...(cluster ? { createCluster: cluster.createCluster } : {}),
       ...(sim
-        ? { demo: () => ({ taxableEntityId: SEED_ENTITY_ID, activityIds: sim.demoActivities().map((a) => a.activityId) }) }
+        ? {
+            demo: () => ({
+              taxableEntityId: SEED_ENTITY_ID,
+              activityIds: sim.demoActivities().map((a) => a.activityId),
+            }),
+          }
         : {}),
     },
   );
@@ -433,7 +505,9 @@ export async function startGateway(config: Config, options: StartGatewayOptions)
 function webAppRoutes(dir: string, options: { isProduction: boolean }): express.Router {
   const router = express.Router();
   // /graphql (and Sandbox) is not the board's: leave it to the GraphQL routes.
-  router.use((req, _res, next) => next(req.path === '/graphql' || req.path.startsWith('/graphql/') ? 'router' : undefined));
+  router.use((req, _res, next) =>
+    next(req.path === '/graphql' || req.path.startsWith('/graphql/') ? 'router' : undefined),
+  );
   router.use(
     helmet({
       contentSecurityPolicy: {
@@ -454,13 +528,15 @@ function webAppRoutes(dir: string, options: { isProduction: boolean }): express.
       crossOriginEmbedderPolicy: false,
     }),
   );
-  if (options.isProduction) router.use((req, res, next) => (req.path.endsWith('.map') ? res.status(404).end() : next()));
+  if (options.isProduction)
+    router.use((req, res, next) => (req.path.endsWith('.map') ? res.status(404).end() : next()));
   router.use(
     express.static(dir, {
       index: 'index.html',
       setHeaders(res: ServerResponse, path: string) {
         if (path.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
-        else if (path.includes(`${sep}assets${sep}`)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+        else if (path.includes(`${sep}assets${sep}`))
+          res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
         else res.setHeader('Cache-Control', 'no-cache');
       },
     }),

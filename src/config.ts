@@ -148,20 +148,29 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .trim()
     .regex(/^\d+$/, { message: 'must be a whole number' })
     .transform(Number)
-    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
 
 /** An absolute URL with one of the given protocols. */
 const urlWith = (protocols: string[], message: string) =>
   z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, { message });
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message },
+    );
 
 const httpUrl = urlWith(['http:', 'https:'], 'must be an absolute http(s) URL');
 const redisUrl = urlWith(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL');
@@ -202,9 +211,23 @@ const variables = {
   CLEARTAX_AUTH_TOKEN: [nonEmpty, undefined],
   AUTH_MODE: [z.enum(['passthrough', 'jwt', 'open'], { message: 'must be passthrough, jwt or open' }), undefined],
   AUTH_JWKS_URL: [httpUrl, undefined],
-  AUTH_JWT_PUBLIC_KEY: [z.string().trim().regex(/-----BEGIN PUBLIC KEY-----/, { message: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' }), undefined],
+  AUTH_JWT_PUBLIC_KEY: [
+    z
+      .string()
+      .trim()
+      .regex(/-----BEGIN PUBLIC KEY-----/, { message: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' }),
+    undefined,
+  ],
   AUTH_JWT_SECRET: [z.string().min(32, { message: 'must be at least 32 characters' }), undefined],
-  AUTH_JWT_ALGORITHMS: [z.string().trim().regex(/^(HS|RS|ES|PS)(256|384|512)(,\s*(HS|RS|ES|PS)(256|384|512))*$|^EdDSA$/, { message: 'must list JWS algorithms, e.g. RS256,ES256' }), undefined],
+  AUTH_JWT_ALGORITHMS: [
+    z
+      .string()
+      .trim()
+      .regex(/^(HS|RS|ES|PS)(256|384|512)(,\s*(HS|RS|ES|PS)(256|384|512))*$|^EdDSA$/, {
+        message: 'must list JWS algorithms, e.g. RS256,ES256',
+      }),
+    undefined,
+  ],
   AUTH_JWT_ISSUER: [nonEmpty, undefined],
   AUTH_JWT_AUDIENCE: [nonEmpty, undefined],
   AUTH_ENTITIES_CLAIM: [nonEmpty, 'taxable_entity_ids'],
@@ -221,7 +244,10 @@ const variables = {
         for (const entry of value.split(',').map((o) => o.trim())) {
           const origin = normaliseOrigin(entry);
           if (origin === undefined) {
-            ctx.addIssue({ code: 'custom', message: `must be * or comma-separated origins like https://app.example.com; ${JSON.stringify(entry)} is not one` });
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be * or comma-separated origins like https://app.example.com; ${JSON.stringify(entry)} is not one`,
+            });
             return z.NEVER;
           }
           origins.push(origin);
@@ -243,7 +269,10 @@ const variables = {
         try {
           proxyaddr.compile(list);
         } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs',
+          });
           return z.NEVER;
         }
         return list;
@@ -254,7 +283,14 @@ const variables = {
     z
       .string()
       .trim()
-      .transform((value): string[] | '*' => (value === '*' ? '*' : value.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))),
+      .transform((value): string[] | '*' =>
+        value === '*'
+          ? '*'
+          : value
+              .split(',')
+              .map((host) => host.trim().toLowerCase())
+              .filter(Boolean),
+      ),
     undefined,
   ],
   RATE_LIMIT_PER_MINUTE: [int(0), '1200'],
@@ -305,7 +341,9 @@ const variables = {
 const SECRET_VARIABLES = new Set(['CLEARTAX_AUTH_TOKEN', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY']);
 
 type Variables = typeof variables;
-type Parsed = { [K in keyof Variables]: z.output<Variables[K][0]> | (Variables[K][1] extends undefined ? undefined : never) };
+type Parsed = {
+  [K in keyof Variables]: z.output<Variables[K][0]> | (Variables[K][1] extends undefined ? undefined : never);
+};
 
 /**
  * Reads and validates the environment. Pure: pass any record (tests pass literals).
@@ -314,7 +352,10 @@ type Parsed = { [K in keyof Variables]: z.output<Variables[K][0]> | (Variables[K
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed: Record<string, unknown> = {};
-  for (const [name, [schema, fallback]] of Object.entries(variables) as [string, readonly [z.ZodType, string | undefined]][]) {
+  for (const [name, [schema, fallback]] of Object.entries(variables) as [
+    string,
+    readonly [z.ZodType, string | undefined],
+  ][]) {
     const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
     if (raw === undefined) {
       parsed[name] = undefined;
@@ -337,17 +378,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const isProduction = p.NODE_ENV === 'production';
   if (isProduction && p.CLEARTAX_BASE_URL === undefined) {
-    throw new ConfigError('CLEARTAX_BASE_URL must be set when NODE_ENV=production: the embedded simulator serves simulated data');
+    throw new ConfigError(
+      'CLEARTAX_BASE_URL must be set when NODE_ENV=production: the embedded simulator serves simulated data',
+    );
   }
   const authMode: AuthMode = p.AUTH_MODE ?? (p.CLEARTAX_BASE_URL === undefined ? 'open' : 'passthrough');
   const keySources = [p.AUTH_JWKS_URL, p.AUTH_JWT_PUBLIC_KEY, p.AUTH_JWT_SECRET].filter((v) => v !== undefined).length;
   let jwt: JwtConfig | undefined;
   if (authMode === 'jwt') {
     if (keySources !== 1) {
-      throw new ConfigError(`AUTH_MODE=jwt needs exactly one of AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY, AUTH_JWT_SECRET, got ${keySources}`);
+      throw new ConfigError(
+        `AUTH_MODE=jwt needs exactly one of AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY, AUTH_JWT_SECRET, got ${keySources}`,
+      );
     }
     jwt = {
-      key: p.AUTH_JWKS_URL ? { jwksUrl: p.AUTH_JWKS_URL } : p.AUTH_JWT_PUBLIC_KEY ? { publicKeyPem: p.AUTH_JWT_PUBLIC_KEY } : { secret: p.AUTH_JWT_SECRET! },
+      key: p.AUTH_JWKS_URL
+        ? { jwksUrl: p.AUTH_JWKS_URL }
+        : p.AUTH_JWT_PUBLIC_KEY
+          ? { publicKeyPem: p.AUTH_JWT_PUBLIC_KEY }
+          : { secret: p.AUTH_JWT_SECRET! },
       algorithms: p.AUTH_JWT_ALGORITHMS?.split(',').map((a) => a.trim()),
       issuer: p.AUTH_JWT_ISSUER,
       audience: p.AUTH_JWT_AUDIENCE,
@@ -357,11 +406,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       jwksCacheMaxAgeMs: p.AUTH_JWKS_CACHE_MAX_AGE_MS,
     };
   } else if (keySources > 0) {
-    throw new ConfigError(`AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY and AUTH_JWT_SECRET need AUTH_MODE=jwt, got AUTH_MODE=${authMode}`);
+    throw new ConfigError(
+      `AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY and AUTH_JWT_SECRET need AUTH_MODE=jwt, got AUTH_MODE=${authMode}`,
+    );
   }
   let cleartaxAuthToken = p.CLEARTAX_AUTH_TOKEN;
   if (authMode !== 'passthrough' && cleartaxAuthToken === undefined) {
-    if (p.CLEARTAX_BASE_URL !== undefined) throw new ConfigError(`CLEARTAX_AUTH_TOKEN must be set with AUTH_MODE=${authMode}: every caller reads with the server's token`);
+    if (p.CLEARTAX_BASE_URL !== undefined)
+      throw new ConfigError(
+        `CLEARTAX_AUTH_TOKEN must be set with AUTH_MODE=${authMode}: every caller reads with the server's token`,
+      );
     cleartaxAuthToken = SIMULATOR_DEMO_TOKEN;
   }
   return {

@@ -110,7 +110,9 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
  */
 export function errorCodeOf(error: unknown): string {
   const formatted: GraphQLFormattedError =
-    error instanceof GraphQLError ? error.toJSON() : { message: error instanceof Error ? error.message : String(error) };
+    error instanceof GraphQLError
+      ? error.toJSON()
+      : { message: error instanceof Error ? error.message : String(error) };
   const code = maskError(formatted, error).extensions?.code;
   return typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR;
 }

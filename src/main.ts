@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   const url = app.url;
   const lines = [
     '',
-    ...(config.webAppEnabled ? [`  Board:     ${url.replace(/\/graphql$/, '/')}  (the live status board: open in a browser)`] : []),
+    ...(config.webAppEnabled
+      ? [`  Board:     ${url.replace(/\/graphql$/, '/')}  (the live status board: open in a browser)`]
+      : []),
     `  GraphQL:   ${url}  (POST/GET; WebSocket ${url.replace(/^http/, 'ws')})`,
     `  Sandbox:   ${config.sandboxEnabled ? `${url}  (open in a browser; loads Apollo Sandbox from Apollo's CDN, so it needs internet)` : 'disabled (SANDBOX_ENABLED=false)'}`,
     `  Health:    ${url.replace(/\/graphql$/, '/healthz')}  ${url.replace(/\/graphql$/, '/readyz')}`,
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     lines.push('  Seeded activities (taxableEntityId activityId status):');
     for (const a of simulator.activities()) lines.push(`    ${a.taxableEntityId} ${a.activityId} ${a.status}`);
   }
-  lines.push(`  Access:    AUTH_MODE=${config.authMode}${config.authMode === 'open' ? ' (no credentials needed; every caller reads with the server token)' : ''}`);
+  lines.push(
+    `  Access:    AUTH_MODE=${config.authMode}${config.authMode === 'open' ? ' (no credentials needed; every caller reads with the server token)' : ''}`,
+  );
   console.log(lines.join('\n') + '\n');
 }
 

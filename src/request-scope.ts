@@ -18,12 +18,22 @@ export function isValidRequestId(value: unknown): value is string {
 
 /** A W3C `traceparent` (version 00 layout), lower-case hex; anything else is dropped. */
 export function isValidTraceparent(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(value) && !/^ff-|-0{32}-|-0{16}-/.test(value);
+  return (
+    typeof value === 'string' &&
+    /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(value) &&
+    !/^ff-|-0{32}-|-0{16}-/.test(value)
+  );
 }
 
 /** The scope of a request with these headers: its sane X-Request-Id or `makeId()`, and a valid traceparent. */
-export function requestScopeOf(headers: Record<string, string | string[] | undefined>, makeId: () => string): RequestScope {
+export function requestScopeOf(
+  headers: Record<string, string | string[] | undefined>,
+  makeId: () => string,
+): RequestScope {
   const incoming = headers['x-request-id'];
   const traceparent = headers.traceparent;
-  return { requestId: isValidRequestId(incoming) ? incoming : makeId(), ...(isValidTraceparent(traceparent) ? { traceparent } : {}) };
+  return {
+    requestId: isValidRequestId(incoming) ? incoming : makeId(),
+    ...(isValidTraceparent(traceparent) ? { traceparent } : {}),
+  };
 }

@@ -33,7 +33,10 @@ export function resolveToken(sent: unknown, fallback: string | undefined): strin
  * keys `Authorization`, `authorization`, `AUTHORIZATION`): trimmed, empty = none,
  * the exact spelling first.
  */
-export function connectionParam(connectionParams: Readonly<Record<string, unknown>> | undefined, name: string): string | undefined {
+export function connectionParam(
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+  name: string,
+): string | undefined {
   if (!connectionParams) return undefined;
   if (Object.hasOwn(connectionParams, name)) {
     const exact = resolveToken(connectionParams[name], undefined);
@@ -57,5 +60,9 @@ export function resolveConnectionToken(
   connectionParams: Readonly<Record<string, unknown>> | undefined,
   fallback: string | undefined,
 ): string | undefined {
-  return resolveToken(connectionParams?.authToken, undefined) ?? connectionParam(connectionParams, 'x-cleartax-auth-token') ?? fallback;
+  return (
+    resolveToken(connectionParams?.authToken, undefined) ??
+    connectionParam(connectionParams, 'x-cleartax-auth-token') ??
+    fallback
+  );
 }

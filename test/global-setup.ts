@@ -11,7 +11,10 @@ import { CHROMIUM, REDIS_SERVER, ensureDebianPackage } from './helpers/apt.js';
  */
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--if-stale'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--if-stale'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   ensureDebianPackage(CHROMIUM, 'chromium');
   ensureDebianPackage(REDIS_SERVER, 'redis-server');
 }

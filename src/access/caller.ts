@@ -35,5 +35,8 @@ export interface AccessStrategy {
    * A WebSocket `connection_init`: its `connectionParams`, and the upgrade request.
    * Synchronous where the mode needs no I/O, so the acknowledgement is not delayed.
    */
-  fromConnection(connectionParams: Readonly<Record<string, unknown>> | undefined, request: Presented): AccessResult | Promise<AccessResult>;
+  fromConnection(
+    connectionParams: Readonly<Record<string, unknown>> | undefined,
+    request: Presented,
+  ): AccessResult | Promise<AccessResult>;
 }

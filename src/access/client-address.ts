@@ -13,7 +13,11 @@ export type ClientAddress = (request: Presented) => string;
  */
 export function createClientAddress(trust: TrustProxy): ClientAddress {
   const isTrusted: (address: string, hop: number) => boolean =
-    trust === false ? () => false : typeof trust === 'number' ? (_address, hop) => hop < trust : proxyaddr.compile([...trust]);
+    trust === false
+      ? () => false
+      : typeof trust === 'number'
+        ? (_address, hop) => hop < trust
+        : proxyaddr.compile([...trust]);
   return (request) => {
     const remoteAddress = request.remoteAddress ?? 'unknown';
     if (trust === false || trust === 0) return remoteAddress;

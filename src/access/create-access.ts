@@ -14,16 +14,24 @@ export async function createAccess(
   switch (config.authMode) {
     case 'passthrough':
       if (config.cleartaxAuthToken !== undefined) {
-        logger.warn('CLEARTAX_AUTH_TOKEN is ignored with AUTH_MODE=passthrough: every caller must send its own ClearTax token');
+        logger.warn(
+          'CLEARTAX_AUTH_TOKEN is ignored with AUTH_MODE=passthrough: every caller must send its own ClearTax token',
+        );
       }
       return createPassthroughAccess(edge);
     case 'open':
-      logger.warn("AUTH_MODE=open: anyone who reaches the gateway reads with the server's ClearTax token (for local demos)");
+      logger.warn(
+        "AUTH_MODE=open: anyone who reaches the gateway reads with the server's ClearTax token (for local demos)",
+      );
       return createOpenAccess({ upstreamToken: config.cleartaxAuthToken!, clientAddress: edge.clientAddress });
     case 'jwt': {
       // Loaded only in jwt mode (jose).
       const { createJwtAccess } = await import('./jwt.js');
-      return createJwtAccess({ ...config.jwt!, upstreamToken: config.cleartaxAuthToken!, logger: logger.child({ component: 'jwt' }) });
+      return createJwtAccess({
+        ...config.jwt!,
+        upstreamToken: config.cleartaxAuthToken!,
+        logger: logger.child({ component: 'jwt' }),
+      });
     }
   }
 }

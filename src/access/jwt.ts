@@ -1,5 +1,13 @@
 import { createPublicKey } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  importSPKI,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
 import { GatewayError, UnauthenticatedError } from '../errors.js';
@@ -83,18 +91,36 @@ export async function createJwtAccess(options: JwtAccessOptions): Promise<Access
         ...(options.audience ? { audience: options.audience } : {}),
       }));
     } catch (error) {
-      if (error instanceof KeySourceUnavailable) return { denied: new GatewayError(ErrorCode.AUTH_UNAVAILABLE, error.message) };
+      if (error instanceof KeySourceUnavailable)
+        return { denied: new GatewayError(ErrorCode.AUTH_UNAVAILABLE, error.message) };
       const code = (error as { code?: string }).code ?? 'ERR_UNKNOWN';
       logger.debug({ jwtError: code }, 'JWT rejected');
       // jose's own errors are the JWT's fault; anything else is a fault of ours (the key source's are handled above).
-      if (!(error instanceof errors.JOSEError)) logger.warn({ jwtError: code, error: (error as Error).name }, 'JWT verification failed unexpectedly');
-      return { denied: new UnauthenticatedError(error instanceof errors.JWTExpired ? 'The JWT has expired' : 'The JWT is not valid') };
+      if (!(error instanceof errors.JOSEError))
+        logger.warn({ jwtError: code, error: (error as Error).name }, 'JWT verification failed unexpectedly');
+      return {
+        denied: new UnauthenticatedError(
+          error instanceof errors.JWTExpired ? 'The JWT has expired' : 'The JWT is not valid',
+        ),
+      };
     }
     // jose checks `sub` only against an expected subject: a number or an object here would become a made-up caller id.
-    if (payload.sub !== undefined && typeof payload.sub !== 'string') return { denied: new UnauthenticatedError('The JWT sub claim must be a string') };
+    if (payload.sub !== undefined && typeof payload.sub !== 'string')
+      return { denied: new UnauthenticatedError('The JWT sub claim must be a string') };
     const claim = payload[entitiesClaim];
-    const entities = claim === '*' ? '*' : Array.isArray(claim) ? new Set(claim.filter((e): e is string => typeof e === 'string').map((e) => e.toLowerCase())) : undefined;
-    if (entities === undefined) return { denied: new GatewayError(ErrorCode.UNAUTHENTICATED, `The JWT has no ${entitiesClaim} claim (a list of taxable entity ids, or "*")`) };
+    const entities =
+      claim === '*'
+        ? '*'
+        : Array.isArray(claim)
+          ? new Set(claim.filter((e): e is string => typeof e === 'string').map((e) => e.toLowerCase()))
+          : undefined;
+    if (entities === undefined)
+      return {
+        denied: new GatewayError(
+          ErrorCode.UNAUTHENTICATED,
+          `The JWT has no ${entitiesClaim} claim (a list of taxable entity ids, or "*")`,
+        ),
+      };
     return {
       caller: {
         id: payload.sub ? `sub:${payload.sub}` : `jwt:${hashToken(jwt)}`,
@@ -196,8 +222,16 @@ function createJwksKeySource(url: URL, options: JwksKeySourceOptions): JWTVerify
     if (settledAt - warnedAt >= OUTAGE_LOG_INTERVAL_MS) {
       warnedAt = settledAt;
       logger.warn(
-        { jwks, reason: describe(error), ...(lastStatus !== undefined && lastStatus !== 200 ? { status: lastStatus } : {}), failedFetches: failuresUnlogged, keysCached: loadedAt !== undefined },
-        loadedAt === undefined ? 'JWKS cannot be fetched: JWTs are refused with AUTH_UNAVAILABLE until it answers' : 'JWKS cannot be fetched: verifying with the keys cached before, new kids refused with AUTH_UNAVAILABLE',
+        {
+          jwks,
+          reason: describe(error),
+          ...(lastStatus !== undefined && lastStatus !== 200 ? { status: lastStatus } : {}),
+          failedFetches: failuresUnlogged,
+          keysCached: loadedAt !== undefined,
+        },
+        loadedAt === undefined
+          ? 'JWKS cannot be fetched: JWTs are refused with AUTH_UNAVAILABLE until it answers'
+          : 'JWKS cannot be fetched: verifying with the keys cached before, new kids refused with AUTH_UNAVAILABLE',
       );
       failuresUnlogged = 0;
     }

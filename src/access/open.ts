@@ -12,7 +12,9 @@ export interface OpenAccessOptions {
  * demos; the caller id is the client address, for rate limits and logs.
  */
 export function createOpenAccess(options: OpenAccessOptions): AccessStrategy {
-  const callerOf = (request: Presented) => ({ caller: { id: `ip:${options.clientAddress(request)}`, upstreamToken: options.upstreamToken, mayRead: () => true } });
+  const callerOf = (request: Presented) => ({
+    caller: { id: `ip:${options.clientAddress(request)}`, upstreamToken: options.upstreamToken, mayRead: () => true },
+  });
   return {
     mode: 'open',
     fromRequest: (request) => callerOf(request),

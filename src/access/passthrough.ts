@@ -25,7 +25,17 @@ export function createPassthroughAccess(options: PassthroughAccessOptions): Acce
   };
   return {
     mode: 'passthrough',
-    fromRequest: (request) => callerOf(resolveToken(request.headers['x-cleartax-auth-token'], undefined), 'No ClearTax token: send the X-Cleartax-Auth-Token header', request),
-    fromConnection: (params, request) => callerOf(resolveConnectionToken(params, undefined), 'No ClearTax token: send connectionParams.authToken', request),
+    fromRequest: (request) =>
+      callerOf(
+        resolveToken(request.headers['x-cleartax-auth-token'], undefined),
+        'No ClearTax token: send the X-Cleartax-Auth-Token header',
+        request,
+      ),
+    fromConnection: (params, request) =>
+      callerOf(
+        resolveConnectionToken(params, undefined),
+        'No ClearTax token: send connectionParams.authToken',
+        request,
+      ),
   };
 }

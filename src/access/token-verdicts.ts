@@ -41,12 +41,19 @@ export function createTokenVerdicts(options: TokenVerdictsOptions): TokenVerdict
   return {
     check(tokenHash, address) {
       const verdict = known.get(tokenHash);
-      if (verdict === 'refused') return new GatewayError(ErrorCode.UNAUTHENTICATED, 'ClearTax refused this token a moment ago: send a valid X-Cleartax-Auth-Token');
+      if (verdict === 'refused')
+        return new GatewayError(
+          ErrorCode.UNAUTHENTICATED,
+          'ClearTax refused this token a moment ago: send a valid X-Cleartax-Auth-Token',
+        );
       if (verdict === 'accepted') return undefined;
       let tokens = doubtful.get(address);
       if (tokens?.has(tokenHash)) return undefined;
       if (tokens && tokens.size >= options.maxDoubtfulPerAddress) {
-        return new GatewayError(ErrorCode.RATE_LIMITED, 'Too many ClearTax tokens that ClearTax has not accepted come from this address: try again in a minute');
+        return new GatewayError(
+          ErrorCode.RATE_LIMITED,
+          'Too many ClearTax tokens that ClearTax has not accepted come from this address: try again in a minute',
+        );
       }
       if (!tokens) doubtful.set(address, (tokens = new Set()));
       tokens.add(tokenHash);

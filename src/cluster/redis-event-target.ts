@@ -82,7 +82,7 @@ export function createRedisEventTarget(options: RedisEventTargetOptions): EventT
           lastFailureLogAt = now;
           logger.warn(
             { reason: redisFailureReason(error), channels: failed.size, retryInMs: retryDelayMs },
-            'redis SUBSCRIBE failed: this instance misses other instances\' events on those keys until it succeeds; retrying',
+            "redis SUBSCRIBE failed: this instance misses other instances' events on those keys until it succeeds; retrying",
           );
         }
         scheduleRetry();

@@ -91,7 +91,13 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
   const pingTimeoutMs = options.pingTimeoutMs ?? commandTimeoutMs;
   const commands = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: commandTimeoutMs });
   // A SUBSCRIBE to a hung Redis fails after the deadline too (the event target retries it).
-  const subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: false, commandTimeout: commandTimeoutMs });
+  const subscriber = new Redis(options.url, {
+    ...common,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    autoResubscribe: false,
+    commandTimeout: commandTimeoutMs,
+  });
   const { host, port, password } = commands.options;
   const redis = `${host ?? '?'}:${port ?? '?'}`;
   const listeners: ((isUp: boolean) => void)[] = [];
@@ -118,14 +124,19 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     [subscriber, { answers: true, pingTimer: undefined, generation: 0 }],
   ]);
   const answers = (connection: Redis) => liveness.get(connection)!.answers;
-  const isUp = () => commands.status === 'ready' && subscriber.status === 'ready' && answers(commands) && answers(subscriber);
+  const isUp = () =>
+    commands.status === 'ready' && subscriber.status === 'ready' && answers(commands) && answers(subscriber);
   const warnDown = (now: number) => {
     const isFirst = lastWarnAt === -Infinity;
     lastWarnAt = now;
     const reason = lastReason ?? 'connection closed';
     const state = REFUSALS.has(reason) ? 'refusing our credentials' : wasEverUp ? 'down' : 'unreachable';
     if (isFirst) logger.warn({ redis, reason }, `redis is ${state}: serving from this instance alone until it is back`);
-    else logger.warn({ redis, reason, downForMs: now - (downSince ?? now) }, `redis is still ${state}: serving from this instance alone`);
+    else
+      logger.warn(
+        { redis, reason, downForMs: now - (downSince ?? now) },
+        `redis is still ${state}: serving from this instance alone`,
+      );
   };
   const check = () => {
     const up = isUp();
@@ -133,7 +144,10 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     wasUp = up;
     const now = Date.now();
     if (up) {
-      logger.info({ redis, ...(downSince !== undefined ? { downForMs: now - downSince } : {}) }, 'redis is up: cluster mode resumes');
+      logger.info(
+        { redis, ...(downSince !== undefined ? { downForMs: now - downSince } : {}) },
+        'redis is up: cluster mode resumes',
+      );
       wasEverUp = true;
       downSince = undefined;
       lastReason = undefined;
@@ -230,7 +244,10 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
         clearInterval(pinger);
         for (const state of liveness.values()) clearTimeout(state.pingTimer);
       }
-      stopped ??= Promise.all([commands.quit().catch(() => commands.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())]).then(() => undefined);
+      stopped ??= Promise.all([
+        commands.quit().catch(() => commands.disconnect()),
+        subscriber.quit().catch(() => subscriber.disconnect()),
+      ]).then(() => undefined);
       return stopped;
     },
   };

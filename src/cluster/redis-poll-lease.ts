@@ -40,12 +40,15 @@ export function createRedisPollLease(options: RedisPollLeaseOptions): RedisPollL
   const prefix = options.prefix ?? 'gw:lease:';
   const instanceId = options.instanceId ?? randomUUID();
   const held = new Set<string>();
-  const renew = setInterval(() => {
-    if (!link.isUp || held.size === 0) return;
-    const pipeline = link.commands.pipeline();
-    for (const keyId of held) pipeline.eval(CLAIM, 1, prefix + keyId, instanceId, ttlMs);
-    void pipeline.exec().catch((error: unknown) => link.reportFailure(error));
-  }, Math.max(100, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      if (!link.isUp || held.size === 0) return;
+      const pipeline = link.commands.pipeline();
+      for (const keyId of held) pipeline.eval(CLAIM, 1, prefix + keyId, instanceId, ttlMs);
+      void pipeline.exec().catch((error: unknown) => link.reportFailure(error));
+    },
+    Math.max(100, Math.floor(ttlMs / 3)),
+  );
   renew.unref();
 
   return {
@@ -66,7 +69,9 @@ export function createRedisPollLease(options: RedisPollLeaseOptions): RedisPollL
     async release(keyId) {
       held.delete(keyId);
       if (!link.isUp) return;
-      await link.commands.eval(RELEASE, 1, prefix + keyId, instanceId).catch((error: unknown) => link.reportFailure(error));
+      await link.commands
+        .eval(RELEASE, 1, prefix + keyId, instanceId)
+        .catch((error: unknown) => link.reportFailure(error));
     },
     stop() {
       clearInterval(renew);

@@ -34,7 +34,9 @@ export function createRedisSnapshotStore(options: RedisSnapshotStoreOptions): Sn
     },
     async set(keyId, snapshot) {
       if (!link.isUp) return;
-      await link.commands.set(prefix + keyId, JSON.stringify(snapshot), 'PX', ttlMs).catch((error: unknown) => link.reportFailure(error));
+      await link.commands
+        .set(prefix + keyId, JSON.stringify(snapshot), 'PX', ttlMs)
+        .catch((error: unknown) => link.reportFailure(error));
     },
     async delete() {},
   };

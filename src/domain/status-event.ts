@@ -42,8 +42,15 @@ export function eventVersion(event: StatusEvent & { type: 'snapshot' }): number 
 }
 
 /** Whether a subscriber who last saw `prev` must be told about `next`: a state change, or staleness turning on or off. */
-export function eventChanged(prev: (StatusEvent & { type: 'snapshot' }) | undefined, next: StatusEvent & { type: 'snapshot' }): boolean {
-  return prev === undefined || statusChanged(prev.snapshot, next.snapshot) || (prev.isStale ?? false) !== (next.isStale ?? false);
+export function eventChanged(
+  prev: (StatusEvent & { type: 'snapshot' }) | undefined,
+  next: StatusEvent & { type: 'snapshot' },
+): boolean {
+  return (
+    prev === undefined ||
+    statusChanged(prev.snapshot, next.snapshot) ||
+    (prev.isStale ?? false) !== (next.isStale ?? false)
+  );
 }
 
 /** The last word on a key: a terminal state or an error. Nothing follows it. */

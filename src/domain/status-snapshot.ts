@@ -1,7 +1,14 @@
 import type { ActivityKey } from './activity-key.js';
 
 /** The statuses upstream documents. Anything else is kept verbatim as `rawStatus`. */
-export const UPSTREAM_STATUSES: readonly string[] = ['INIT', 'UPLOADED', 'QUEUED', 'PROCESSING', 'PROCESSED', 'ABORTED'];
+export const UPSTREAM_STATUSES: readonly string[] = [
+  'INIT',
+  'UPLOADED',
+  'QUEUED',
+  'PROCESSING',
+  'PROCESSED',
+  'ABORTED',
+];
 
 const TERMINAL = new Set<string>(['PROCESSED', 'ABORTED']);
 

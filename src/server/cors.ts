@@ -5,7 +5,13 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 
 /** Headers a browser app may send, per the contract's "Browser access". */
-const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-cleartax-auth-token', 'apollo-require-preflight', 'x-apollo-operation-name'];
+const ALLOWED_HEADERS = [
+  'content-type',
+  'authorization',
+  'x-cleartax-auth-token',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+];
 
 export interface BrowserAccessOptions {
   /** CORS_ORIGINS: origins allowed from another origin, or '*'. @default none: required ([] = same-origin only) */
@@ -33,7 +39,10 @@ export function createOriginRefusalLog(logger: Logger, intervalMs = 60_000): Ori
     const shown = origin.slice(0, 200);
     if (recent.has(shown)) return;
     recent.set(shown, true);
-    logger.info({ origin: shown, transport }, 'browser origin refused: it is not in CORS_ORIGINS (add it there to allow this app)');
+    logger.info(
+      { origin: shown, transport },
+      'browser origin refused: it is not in CORS_ORIGINS (add it there to allow this app)',
+    );
   };
 }
 
@@ -59,7 +68,8 @@ export function corsFor(options: BrowserAccessOptions): RequestHandler {
     const origin = req.headers.origin;
     if (typeof origin === 'string' && isListedOrigin(origin, options.origins)) return handler(req, res, next);
     // No CORS headers: the browser will not let the page read the answer (same-origin pages need none).
-    if (typeof origin === 'string' && !isOwnOrigin(req, origin, options.trustProxy)) options.onRefused?.(origin, 'http');
+    if (typeof origin === 'string' && !isOwnOrigin(req, origin, options.trustProxy))
+      options.onRefused?.(origin, 'http');
     next();
   };
 }
@@ -108,6 +118,7 @@ function isOwnOrigin(request: IncomingMessage, origin: string, trustProxy: boole
     return false;
   }
   const forwarded = request.headers['x-forwarded-host'];
-  const ownHost = (trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.headers.host;
+  const ownHost =
+    (trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.headers.host;
   return host !== '' && host === ownHost;
 }

@@ -4,7 +4,13 @@ import { ErrorCode } from '../domain/index.js';
 import { errorCodeOf } from '../errors.js';
 
 /** Socket errors that mean the client went away mid-write: nothing is wrong on the server. */
-const CLIENT_GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+const CLIENT_GONE_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
 
 /** Whether these errors only say that the client vanished (a write met a closed socket). */
 export function isClientGone(errors: readonly GraphQLError[]): boolean {
@@ -35,7 +41,8 @@ export function logOperationErrors(
   for (const error of errors) {
     const code = errorCodeOf(error);
     const context = { ...fields, code, path: error.path };
-    if (code === ErrorCode.INTERNAL_SERVER_ERROR) logger.error({ ...context, err: error.originalError ?? error }, 'operation failed');
+    if (code === ErrorCode.INTERNAL_SERVER_ERROR)
+      logger.error({ ...context, err: error.originalError ?? error }, 'operation failed');
     else logger.debug(context, error.message);
   }
 }

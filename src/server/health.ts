@@ -28,7 +28,11 @@ export function createHealthRouter(options: HealthOptions): Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(options.checks.map(async ({ name, check }) => [name, (await check().catch(() => false)) ? 'ok' : 'down'] as const));
+    const results = await Promise.all(
+      options.checks.map(
+        async ({ name, check }) => [name, (await check().catch(() => false)) ? 'ok' : 'down'] as const,
+      ),
+    );
     const checks = { ...Object.fromEntries(results), redis: options.redis?.() ?? 'off' };
     if (options.isUnavailable()) res.status(503).json({ status: 'unavailable', checks });
     else res.json({ status: 'ok', checks });

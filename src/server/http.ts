@@ -60,7 +60,8 @@ class HttpOperation<TContext> {
   }
 }
 const operationOfRequest = new WeakMap<Request, HttpOperation<unknown>>();
-const operationOf = (contextValue: object): HttpOperation<unknown> | undefined => (contextValue as { [HTTP_OPERATION]?: HttpOperation<unknown> })[HTTP_OPERATION];
+const operationOf = (contextValue: object): HttpOperation<unknown> | undefined =>
+  (contextValue as { [HTTP_OPERATION]?: HttpOperation<unknown> })[HTTP_OPERATION];
 
 /**
  * Apollo Server for GraphQL over HTTP: CSRF prevention on, the shared document
@@ -68,7 +69,9 @@ const operationOf = (contextValue: object): HttpOperation<unknown> | undefined =
  * landing page unless disabled, and the HTTP server drained on stop. Signals are
  * handled by main.ts, not by Apollo.
  */
-export function createApolloServer<TContext extends BaseContext>(options: ApolloOptions<TContext>): ApolloServer<TContext> {
+export function createApolloServer<TContext extends BaseContext>(
+  options: ApolloOptions<TContext>,
+): ApolloServer<TContext> {
   const { logger } = options;
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
@@ -99,9 +102,19 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
             record.operationType = operation?.operation ?? null;
           }
           if (operation?.operation === 'subscription') {
-            throw refusal('BAD_REQUEST', 'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', { status: 400 });
+            throw refusal(
+              'BAD_REQUEST',
+              'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP',
+              { status: 400 },
+            );
           }
-          const admission = await options.admit?.({ document, operationName, variables: request.variables, contextValue, callerKey: httpOperation?.callerKey });
+          const admission = await options.admit?.({
+            document,
+            operationName,
+            variables: request.variables,
+            contextValue,
+            callerKey: httpOperation?.callerKey,
+          });
           if (record && admission) {
             record.ids = admission.ids;
             record.callerId = admission.callerId;
@@ -128,7 +141,10 @@ export function createApolloServer<TContext extends BaseContext>(options: Apollo
     logger,
     formatError: maskError,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.drainGraceMs ?? 10_000 }),
+      ApolloServerPluginDrainHttpServer({
+        httpServer: options.httpServer,
+        stopGracePeriodMillis: options.drainGraceMs ?? 10_000,
+      }),
       options.sandboxEnabled
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -155,7 +171,11 @@ export interface MountOptions<TContext> {
  * or is too large gets a JSON GraphQL error with its 4xx, never express's HTML
  * page with a stack, and is never echoed or logged.
  */
-export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo: ApolloServer<TContext>, options: MountOptions<TContext>): void {
+export function mountGraphQL<TContext extends BaseContext>(
+  app: Express,
+  apollo: ApolloServer<TContext>,
+  options: MountOptions<TContext>,
+): void {
   const { accessLog } = options;
   app.use(
     '/graphql',
@@ -167,7 +187,8 @@ export function mountGraphQL<TContext extends BaseContext>(app: Express, apollo:
         operation.end();
         // A landing-page load is no operation; anything refused at the HTTP level is logged.
         if (!record.isOperation && res.statusCode < 400) return;
-        if (record.outcome === 'ok' && res.statusCode >= 400) record.failedWith(res.statusCode === 400 ? 'BAD_REQUEST' : `HTTP_${res.statusCode}`);
+        if (record.outcome === 'ok' && res.statusCode >= 400)
+          record.failedWith(res.statusCode === 400 ? 'BAD_REQUEST' : `HTTP_${res.statusCode}`);
         if (!res.writableFinished) record.failedWith('CLIENT_CLOSED_REQUEST');
         accessLog.write(record);
       });

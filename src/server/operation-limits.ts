@@ -20,8 +20,19 @@ export function operationLimitRules(options: OperationLimitOptions): ValidationR
   const report = (context: Parameters<ValidationRule>[0] | null, error: GraphQLError) =>
     context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')));
   return [
-    maxDepthRule({ n: options.maxDepth, flattenFragments: true, ignoreIntrospection: false, propagateOnRejection: false, onReject: [report] }) as unknown as ValidationRule,
+    maxDepthRule({
+      n: options.maxDepth,
+      flattenFragments: true,
+      ignoreIntrospection: false,
+      propagateOnRejection: false,
+      onReject: [report],
+    }) as unknown as ValidationRule,
     // Every alias counts, __typename's too (graphql-armor exempts it by default).
-    maxAliasesRule({ n: options.maxAliases, allowList: [], propagateOnRejection: false, onReject: [report] }) as unknown as ValidationRule,
+    maxAliasesRule({
+      n: options.maxAliases,
+      allowList: [],
+      propagateOnRejection: false,
+      onReject: [report],
+    }) as unknown as ValidationRule,
   ];
 }

@@ -93,7 +93,10 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
   // Thousands of screens send the same few documents: one shared immutable AST is
   // both faster and far smaller than one per operation.
   // Bounded by bytes, not by count: one document of 2,000 tokens holds ~600 KB of AST.
-  const documents = new LRUCache<string, DocumentNode>({ maxSize: DOCUMENT_CACHE_MAX_BYTES, sizeCalculation: documentBytes });
+  const documents = new LRUCache<string, DocumentNode>({
+    maxSize: DOCUMENT_CACHE_MAX_BYTES,
+    sizeCalculation: documentBytes,
+  });
   const parseOptions = { maxTokens: options.maxTokens ?? 2000 };
   // Keys as Apollo makes them for a provided documentStore (schema hash, then the
   // query's sha256), so a document validated on one transport serves the other.
@@ -117,7 +120,11 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     if (documents.has(key)) return undefined;
     const fragments = countFragments(query);
     if (fragments > options.maxFragments) {
-      throw refusal(ErrorCode.BAD_USER_INPUT, `A document may define at most ${options.maxFragments} fragments, got ${fragments}`, { status: 400 });
+      throw refusal(
+        ErrorCode.BAD_USER_INPUT,
+        `A document may define at most ${options.maxFragments} fragments, got ${fragments}`,
+        { status: 400 },
+      );
     }
     const handling = inTurn.get(key);
     if (handling && !invalid.has(key)) {
@@ -125,10 +132,14 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
       if (documents.has(key)) return undefined;
     }
     if (queue.waitingFor(callerKey) >= options.maxPendingDocuments) {
-      throw refusal(ErrorCode.RATE_LIMITED, `Too many new documents waiting to be validated for this caller (at most ${options.maxPendingDocuments}): try again shortly`, {
-        status: 429,
-        retryAfterSeconds: 1,
-      });
+      throw refusal(
+        ErrorCode.RATE_LIMITED,
+        `Too many new documents waiting to be validated for this caller (at most ${options.maxPendingDocuments}): try again shortly`,
+        {
+          status: 429,
+          retryAfterSeconds: 1,
+        },
+      );
     }
     let endTurn!: () => void;
     const ended = new Promise<void>((resolve) => (endTurn = resolve));
@@ -202,7 +213,11 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     mask(errors) {
       return errors.map((error) => {
         const formatted = maskError(error.toJSON(), error);
-        return new GraphQLError(formatted.message, { extensions: formatted.extensions, path: formatted.path, nodes: error.nodes });
+        return new GraphQLError(formatted.message, {
+          extensions: formatted.extensions,
+          path: formatted.path,
+          nodes: error.nodes,
+        });
       });
     },
     get cache() {
@@ -213,7 +228,8 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
 
 /** A pre-execution error without a code of its own is the client's: `BAD_USER_INPUT`. */
 export function asRequestError(error: GraphQLError): GraphQLError {
-  if (error.path !== undefined || error.originalError instanceof GatewayError || error.extensions.code !== undefined) return error;
+  if (error.path !== undefined || error.originalError instanceof GatewayError || error.extensions.code !== undefined)
+    return error;
   return refusal(ErrorCode.BAD_USER_INPUT, error.message, { nodes: error.nodes });
 }
 

@@ -45,7 +45,10 @@ export interface WebSocketOptions<TConnection, TContext> {
   /** Sustained messages per second on one socket (WS_MAX_MESSAGES_PER_SECOND), as a token bucket whose burst admits connection_init plus `maxOperationsPerConnection` subscribes; a flood past it is closed with 1008. @default 100 */
   maxMessagesPerSecond?: number;
   /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
-  accept(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
+  accept(
+    connectionParams: Readonly<Record<string, unknown>> | undefined,
+    request: IncomingMessage,
+  ): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
   /** The client address of an upgrade request (the socket's peer, or the forwarded one behind trusted proxies). */
   clientAddress(request: IncomingMessage): string;
   /** Open sockets one client address (and, once known, one caller) may hold; past it, 503 at upgrade or close 4429 at init (MAX_CONNECTIONS_PER_ADDRESS). */
@@ -127,7 +130,9 @@ type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown;
  * (`accept`, `context`). Teardown is explicit: when a socket closes, everything an
  * operation registered on its scope runs, even for an operation still starting.
  */
-export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocketOptions<TConnection, TContext>): WebSocketEndpoint {
+export function createWebSocketEndpoint<TConnection, TContext>(
+  options: WebSocketOptions<TConnection, TContext>,
+): WebSocketEndpoint {
   const { logger, prepare } = options;
   // Messages are small GraphQL documents; refuse anything near ws's 100 MiB default.
   const maxConnections = options.maxConnections ?? 10_000;
@@ -140,7 +145,8 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     verifyClient: (info, accept) => {
       if (options.acceptUpgrade && !options.acceptUpgrade(info.req)) return accept(false, 403, 'Origin not allowed');
       if (wsServer.clients.size >= maxConnections) return accept(false, 503, 'Too many connections');
-      if ((perAddress.get(options.clientAddress(info.req)) ?? 0) >= options.maxConnectionsPerAddress) return accept(false, 503, 'Too many connections from this address');
+      if ((perAddress.get(options.clientAddress(info.req)) ?? 0) >= options.maxConnectionsPerAddress)
+        return accept(false, 503, 'Too many connections from this address');
       accept(true);
     },
   });
@@ -198,12 +204,14 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
     };
   }
 
-
   /** Registers an accepted connection, or closes a refused one with its own code and reason. */
   function connect(ctx: WsContext, acceptance: Acceptance<TConnection>): boolean {
     if ('refuse' in acceptance) {
       // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
-      (ctx.extra.socket as { close(code: number, reason: string): void }).close(acceptance.refuse.code, acceptance.refuse.reason);
+      (ctx.extra.socket as { close(code: number, reason: string): void }).close(
+        acceptance.refuse.code,
+        acceptance.refuse.reason,
+      );
       return false;
     }
     const socket = ctx.extra.socket as { close(code: number, reason: string): void };
@@ -244,7 +252,9 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
       onConnect(ctx) {
         // Synchronous when `accept` is: the acknowledgement then precedes any message read after it.
         const acceptance = options.accept(ctx.connectionParams, ctx.extra.request);
-        return acceptance instanceof Promise ? acceptance.then((decided) => connect(ctx, decided)) : connect(ctx, acceptance);
+        return acceptance instanceof Promise
+          ? acceptance.then((decided) => connect(ctx, decided))
+          : connect(ctx, acceptance);
       },
       async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
@@ -260,7 +270,12 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
           return refuse([closing()]);
         }
         if (connection.operations.size >= options.maxOperationsPerConnection) {
-          return refuse([refusal(ErrorCode.BAD_USER_INPUT, `A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`)]);
+          return refuse([
+            refusal(
+              ErrorCode.BAD_USER_INPUT,
+              `A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`,
+            ),
+          ]);
         }
         const prepared = await prepare.prepare(connection.callerKey, payload.query);
         record.isOperation = true;
@@ -302,14 +317,22 @@ export function createWebSocketEndpoint<TConnection, TContext>(options: WebSocke
         if (!execution.errors?.length) return;
         const connection = connections.get(ctx);
         connection?.operations.get(id)?.failed(execution.errors);
-        logOperationErrors(logger, execution.errors, { transport: 'ws', operationName: payload.operationName, requestId: connection?.scope.requestId });
+        logOperationErrors(logger, execution.errors, {
+          transport: 'ws',
+          operationName: payload.operationName,
+          requestId: connection?.scope.requestId,
+        });
         return { ...execution, errors: prepare.mask(execution.errors) };
       },
       onError(ctx, id, payload, errors) {
         const connection = connections.get(ctx);
         // A write that met a vanished client (EPIPE, reset) is the client going away, not a failure.
         if (!isClientGone(errors)) connection?.operations.get(id)?.failed(errors);
-        logOperationErrors(logger, errors, { transport: 'ws', operationName: payload.operationName, requestId: connection?.scope.requestId });
+        logOperationErrors(logger, errors, {
+          transport: 'ws',
+          operationName: payload.operationName,
+          requestId: connection?.scope.requestId,
+        });
         return prepare.mask(errors);
       },
       onComplete(ctx, id) {

@@ -21,7 +21,9 @@ export interface SimActivity {
 export const ABORT_MESSAGE = 'Invalid GSTIN in row 3: 27AAAAA0000A1Z5 is not registered';
 
 /** The state one clock step after `activity`, or `undefined` when it no longer moves. */
-export function nextState(activity: SimActivity): Pick<SimActivity, 'status' | 'errorMessage' | 'queuedCount'> | undefined {
+export function nextState(
+  activity: SimActivity,
+): Pick<SimActivity, 'status' | 'errorMessage' | 'queuedCount'> | undefined {
   switch (activity.status) {
     case 'INIT':
       return { status: 'UPLOADED', errorMessage: null, queuedCount: 0 };

@@ -8,7 +8,12 @@ import { createSimulator } from './server.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const simulator = createSimulator({ host: '127.0.0.1', port: config.simulatorPort, stepMs: config.simulatorStepMs, shouldSeed: true });
+  const simulator = createSimulator({
+    host: '127.0.0.1',
+    port: config.simulatorPort,
+    stepMs: config.simulatorStepMs,
+    shouldSeed: true,
+  });
   const url = await simulator.start();
   console.log(`ClearTax simulator at ${url} (step ${config.simulatorStepMs} ms)`);
   for (const a of simulator.activities()) console.log(`  ${a.taxableEntityId} ${a.activityId} ${a.status}`);

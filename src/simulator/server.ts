@@ -188,7 +188,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -196,14 +200,21 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     return { errors: { err_1: { code: String(status), message, error_group_code: 0, error_id: 0 } } };
   }
 
-  async function handleStatus(req: IncomingMessage, res: ServerResponse, entity: string, activityId: string): Promise<void> {
+  async function handleStatus(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entity: string,
+    activityId: string,
+  ): Promise<void> {
     const counted = keyOf(entity, activityId);
     stats.requests += 1;
     stats.byActivity.set(counted, (stats.byActivity.get(counted) ?? 0) + 1);
     stats.inFlight += 1;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
-      const fault = faults.find((f) => f.left > 0 && (f.activityId === undefined || f.activityId.toLowerCase() === activityId.toLowerCase()));
+      const fault = faults.find(
+        (f) => f.left > 0 && (f.activityId === undefined || f.activityId.toLowerCase() === activityId.toLowerCase()),
+      );
       if (fault) fault.left -= 1;
       if (gate) await gate;
       const wait = delayMs + (fault?.delayMs ?? 0);
@@ -224,7 +235,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       }
       const denied = tokenStatus.get(token);
       if (denied) {
-        send(res, denied, upstreamError(denied, denied === 401 ? 'Invalid auth token' : 'Access to this taxable entity is denied'));
+        send(
+          res,
+          denied,
+          upstreamError(denied, denied === 401 ? 'Invalid auth token' : 'Access to this taxable entity is denied'),
+        );
         return;
       }
       const activity = UUID.test(entity) && UUID.test(activityId) ? activities.get(counted) : undefined;
@@ -252,7 +267,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     }
     if (text.trim() === '') return {};
     const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('body must be a JSON object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error('body must be a JSON object');
     return value as Record<string, unknown>;
   }
 
@@ -264,7 +280,15 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       }
       const match = CONTROL_ACTIVITY_PATH.exec(path);
       if (match && (req.method === 'PUT' || req.method === 'PATCH')) {
-        return send(res, 200, setState(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), (await readJson(req)) as ActivityPatch));
+        return send(
+          res,
+          200,
+          setState(
+            decodeURIComponent(match[1]!),
+            decodeURIComponent(match[2]!),
+            (await readJson(req)) as ActivityPatch,
+          ),
+        );
       }
       if (path === '/__simulator/faults' && req.method === 'POST') {
         addFault((await readJson(req)) as SimFault);

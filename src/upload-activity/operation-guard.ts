@@ -12,7 +12,9 @@ import {
 import { ErrorCode } from '../domain/index.js';
 import { refusal } from '../errors.js';
 
-type RateLimiter = { consume(key: string, points: number): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> };
+type RateLimiter = {
+  consume(key: string, points: number): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
+};
 
 export interface OperationGuardOptions {
   schema: GraphQLSchema;
@@ -59,7 +61,12 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
   function idsAsked(operation: GuardedOperation): number | GraphQLError[] {
     const definition = getOperationAST(operation.document, operation.operationName ?? undefined);
     if (!definition) return 0;
-    const root = definition.operation === 'subscription' ? schema.getSubscriptionType() : definition.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+    const root =
+      definition.operation === 'subscription'
+        ? schema.getSubscriptionType()
+        : definition.operation === 'mutation'
+          ? schema.getMutationType()
+          : schema.getQueryType();
     if (!root) return 0;
     const variables = operation.variables ?? {};
     for (const { variable } of definition.variableDefinitions ?? []) {
@@ -68,10 +75,19 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
         return [badInput(`activityIds may list at most ${maxActivityIds} ids, got ${raw.length}`)];
       }
     }
-    const coerced = getVariableValues(schema, definition.variableDefinitions ?? [], { ...variables }, { maxErrors: MAX_VARIABLE_ERRORS });
+    const coerced = getVariableValues(
+      schema,
+      definition.variableDefinitions ?? [],
+      { ...variables },
+      { maxErrors: MAX_VARIABLE_ERRORS },
+    );
     // Every coercion error is the client's, "Too many errors processing variables" included.
     if (coerced.errors) return coerced.errors.map((error) => badInput(error.message, error.nodes));
-    const fragments = new Map(operation.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+    const fragments = new Map(
+      operation.document.definitions.flatMap((d) =>
+        d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [],
+      ),
+    );
     const fields: FieldNode[] = [];
     const seen = new Set<string>();
     const collect = (selectionSet: SelectionSetNode) => {
@@ -97,12 +113,16 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
         continue; // execution reports the bad argument
       }
       if (Array.isArray(args.activityIds)) {
-        if (args.activityIds.length > maxActivityIds) return [badInput(`activityIds may list at most ${maxActivityIds} ids, got ${args.activityIds.length}`)];
+        if (args.activityIds.length > maxActivityIds)
+          return [badInput(`activityIds may list at most ${maxActivityIds} ids, got ${args.activityIds.length}`)];
         total += args.activityIds.length;
       }
       if (typeof args.activityId === 'string') total += 1;
     }
-    if (total > maxOperationIds) return [badInput(`An operation may ask for at most ${maxOperationIds} activity ids over all its fields, got ${total}`)];
+    if (total > maxOperationIds)
+      return [
+        badInput(`An operation may ask for at most ${maxOperationIds} activity ids over all its fields, got ${total}`),
+      ];
     return total;
   }
 

@@ -11,7 +11,13 @@ export type StatusLoader = DataLoader<ActivityKey, StatusSnapshot, string>;
  * go to the shared StatusSource as one batch. Never keep one longer than its
  * operation: its cache would serve a status that has since changed.
  */
-export function createStatusLoader(source: Pick<StatusSource, 'loadMany'>, token: string, options?: LoadOptions): StatusLoader {
+export function createStatusLoader(
+  source: Pick<StatusSource, 'loadMany'>,
+  token: string,
+  options?: LoadOptions,
+): StatusLoader {
   // loadMany answers one entry per key, in key order: a snapshot, or the Error for that key alone.
-  return new DataLoader<ActivityKey, StatusSnapshot, string>((keys) => source.loadMany(token, keys, options), { cacheKeyFn: activityKeyId });
+  return new DataLoader<ActivityKey, StatusSnapshot, string>((keys) => source.loadMany(token, keys, options), {
+    cacheKeyFn: activityKeyId,
+  });
 }

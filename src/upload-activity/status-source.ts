@@ -131,11 +131,22 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
   }
 
   /** `load` with the token's hash already made: a batch hashes its token once, not once per key. */
-  function loadHashed(token: string, tokenHash: string, key: ActivityKey, loadOptions: LoadOptions): Promise<StatusSnapshot> {
+  function loadHashed(
+    token: string,
+    tokenHash: string,
+    key: ActivityKey,
+    loadOptions: LoadOptions,
+  ): Promise<StatusSnapshot> {
     const { signal } = loadOptions;
     if (signal?.aborted) return Promise.reject(deadlineError(signal));
     if (options.isRefusedToken?.(tokenHash)) {
-      return Promise.reject(new UpstreamError(ErrorCode.UNAUTHENTICATED, 'ClearTax refused this token a moment ago: send a valid X-Cleartax-Auth-Token', { isRetryable: false }));
+      return Promise.reject(
+        new UpstreamError(
+          ErrorCode.UNAUTHENTICATED,
+          'ClearTax refused this token a moment ago: send a valid X-Cleartax-Auth-Token',
+          { isRetryable: false },
+        ),
+      );
     }
     const id = scopedKeyId(tokenHash, key);
     const retries = loadOptions.retries ?? options.retries;
@@ -158,7 +169,14 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
     });
   }
 
-  function readOrJoin(token: string, key: ActivityKey, id: string, tokenHash: string, retries: number, loadOptions: LoadOptions): Promise<StatusSnapshot> {
+  function readOrJoin(
+    token: string,
+    key: ActivityKey,
+    id: string,
+    tokenHash: string,
+    retries: number,
+    loadOptions: LoadOptions,
+  ): Promise<StatusSnapshot> {
     const { signal } = loadOptions;
     let entry = inFlight.get(id);
     if (entry && entry.retries >= retries) {
@@ -170,7 +188,14 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
     return wait(entry, signal);
   }
 
-  function start(token: string, key: ActivityKey, id: string, retries: number, callerId: string, traceparent: string | undefined): InFlight {
+  function start(
+    token: string,
+    key: ActivityKey,
+    id: string,
+    retries: number,
+    callerId: string,
+    traceparent: string | undefined,
+  ): InFlight {
     stats.upstream += 1;
     metrics?.sourceLoads.inc({ outcome: 'upstream' });
     const controller = new AbortController();
@@ -180,7 +205,11 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
         async () => {
           metrics?.upstreamInFlight.inc();
           try {
-            return await client.getStatus(token, key, { retries, signal: controller.signal, ...(traceparent ? { traceparent } : {}) });
+            return await client.getStatus(token, key, {
+              retries,
+              signal: controller.signal,
+              ...(traceparent ? { traceparent } : {}),
+            });
           } finally {
             metrics?.upstreamInFlight.dec();
           }
@@ -234,9 +263,15 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
     });
   }
 
-  function loadMany(token: string, keys: readonly ActivityKey[], loadOptions: LoadOptions = {}): Promise<(StatusSnapshot | Error)[]> {
+  function loadMany(
+    token: string,
+    keys: readonly ActivityKey[],
+    loadOptions: LoadOptions = {},
+  ): Promise<(StatusSnapshot | Error)[]> {
     const tokenHash = hashToken(token);
-    return Promise.all(keys.map((key) => loadHashed(token, tokenHash, key, loadOptions).catch((error: unknown) => toError(error))));
+    return Promise.all(
+      keys.map((key) => loadHashed(token, tokenHash, key, loadOptions).catch((error: unknown) => toError(error))),
+    );
   }
 
   function abortAll(message: string): void {
@@ -256,14 +291,19 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
 
 /** The error a caller gets when its deadline passes before the read answers. */
 function deadlineError(signal: AbortSignal): UpstreamError {
-  return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, abortMessage(signal, 'ClearTax did not answer before the request deadline', { timeoutSaysNothing: true }), {
-    isRetryable: false,
-  });
+  return new UpstreamError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    abortMessage(signal, 'ClearTax did not answer before the request deadline', { timeoutSaysNothing: true }),
+    {
+      isRetryable: false,
+    },
+  );
 }
 
 /** Rough heap cost of a cached snapshot and its key: strings at two bytes a character, plus objects. */
 function snapshotBytes(snapshot: StatusSnapshot, key: string): number {
-  const text = key.length + snapshot.rawStatus.length + (snapshot.errorMessage?.length ?? 0) + snapshot.fetchedAt.length + 2 * 36;
+  const text =
+    key.length + snapshot.rawStatus.length + (snapshot.errorMessage?.length ?? 0) + snapshot.fetchedAt.length + 2 * 36;
   return 2 * text + 300;
 }
 

@@ -34,7 +34,11 @@ export interface StatusSubscription extends AsyncIterableIterator<StatusEvent> {
  * @param onDeliver called as each event is handed to the consumer (graphql-ws, which
  *   executes and writes it at once): the watcher measures delivery lag there
  */
-export function createStatusSubscription(watchKeys: readonly string[], release: () => void, onDeliver?: (event: StatusEvent) => void): StatusSubscription {
+export function createStatusSubscription(
+  watchKeys: readonly string[],
+  release: () => void,
+  onDeliver?: (event: StatusEvent) => void,
+): StatusSubscription {
   return new KeyedSubscription(watchKeys, release, onDeliver);
 }
 
@@ -73,7 +77,9 @@ class KeyedSubscription implements StatusSubscription {
   }
 
   get closed(): Promise<void> {
-    this.closedPromise ??= this.isClosed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveClosed = resolve));
+    this.closedPromise ??= this.isClosed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => (this.resolveClosed = resolve));
     return this.closedPromise;
   }
 

@@ -323,7 +323,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     },
     maxQueued() {
       let max = 0;
-      for (const id of watched.keys()) for (const subscription of registry.subscribersOf(id)) max = Math.max(max, subscription.queued);
+      for (const id of watched.keys())
+        for (const subscription of registry.subscribersOf(id)) max = Math.max(max, subscription.queued);
       return max;
     },
   };

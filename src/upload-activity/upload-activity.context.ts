@@ -86,7 +86,11 @@ class OperationContext implements UploadActivityContext {
 
   watchStatus(keys: readonly ActivityKey[]): StatusSubscription {
     const { connection, watcher } = this.options;
-    if (!connection) throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql');
+    if (!connection)
+      throw new GatewayError(
+        ErrorCode.BAD_USER_INPUT,
+        'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql',
+      );
     const subscription = watcher.watch(this.reader().upstreamToken, keys);
     // A socket that closes ends the subscription, even one still starting.
     const unregister = connection.onClose(() => subscription.close());

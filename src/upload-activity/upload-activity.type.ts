@@ -11,7 +11,8 @@ import { UploadStatus, toUploadStatus } from './upload-status.js';
 })
 export class UploadActivity {
   @Field(() => ID, {
-    description: 'Globally unique and stable: "UploadActivity:<taxableEntityId>:<activityId>", for client cache normalisation.',
+    description:
+      'Globally unique and stable: "UploadActivity:<taxableEntityId>:<activityId>", for client cache normalisation.',
   })
   id!: string;
 

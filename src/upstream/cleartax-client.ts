@@ -73,10 +73,14 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 65_536;
   const maxMessageLength = options.maxMessageLength ?? 500;
-  const outage = createOutageLog({ logger, ...(options.outageSummaryIntervalMs !== undefined ? { summaryIntervalMs: options.outageSummaryIntervalMs } : {}) });
+  const outage = createOutageLog({
+    logger,
+    ...(options.outageSummaryIntervalMs !== undefined ? { summaryIntervalMs: options.outageSummaryIntervalMs } : {}),
+  });
   /** Feeds the outage log: trouble is 5xx, 429, timeouts and network failures; any other answer is upstream being there. */
   function observe(result: string): void {
-    if (result === 'timeout' || result === 'network' || result === '429' || /^5\d\d$/.test(result)) outage.failed(result);
+    if (result === 'timeout' || result === 'network' || result === '429' || /^5\d\d$/.test(result))
+      outage.failed(result);
     else if (/^\d{3}$/.test(result)) outage.answered();
   }
 
@@ -93,7 +97,9 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
     };
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const local = new AbortController();
-    const signal = AbortSignal.any(callOptions.signal ? [timeout, local.signal, callOptions.signal] : [timeout, local.signal]);
+    const signal = AbortSignal.any(
+      callOptions.signal ? [timeout, local.signal, callOptions.signal] : [timeout, local.signal],
+    );
     let status: number;
     let text: string | undefined;
     let retryAfter: string | null;
@@ -111,7 +117,8 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
       });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
-      const body = response.body as unknown as (AsyncIterable<Buffer> & { on(event: 'error', listener: () => void): void }) | null;
+      const body = response.body as unknown as
+        (AsyncIterable<Buffer> & { on(event: 'error', listener: () => void): void }) | null;
       // node-fetch emits an abort on the body stream even after we stopped reading it (a later
       // timeout, our own abort below): without a listener that emit would crash the process.
       body?.on('error', ignore);
@@ -120,12 +127,20 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
     } catch (error) {
       if (callOptions.signal?.aborted) {
         report('aborted');
-        throw new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, abortMessage(callOptions.signal, 'The read was cancelled'), { isRetryable: false, cause: error });
+        throw new UpstreamError(
+          ErrorCode.UPSTREAM_UNAVAILABLE,
+          abortMessage(callOptions.signal, 'The read was cancelled'),
+          { isRetryable: false, cause: error },
+        );
       }
       if (error instanceof TypeError && /header/i.test(error.message)) {
         // Never sent: the token cannot travel in a header. The caller's mistake, not upstream's.
         report('invalid-token');
-        throw new UpstreamError(ErrorCode.UNAUTHENTICATED, 'The ClearTax token contains characters an HTTP header cannot carry', { isRetryable: false });
+        throw new UpstreamError(
+          ErrorCode.UNAUTHENTICATED,
+          'The ClearTax token contains characters an HTTP header cannot carry',
+          { isRetryable: false },
+        );
       }
       const isTimeout = timeout.aborted;
       report(isTimeout ? 'timeout' : 'network');
@@ -141,16 +156,24 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
     if (status === 401) options.onTokenVerdict?.(token, 'refused');
     else if (status === 200 || status === 404) options.onTokenVerdict?.(token, 'accepted');
     if (text === undefined) {
-      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with a body over ${maxBodyBytes} bytes`, {
-        isRetryable: false,
-        upstream: { httpStatus: status, code: null, message: null },
-      });
+      throw new UpstreamError(
+        ErrorCode.UPSTREAM_BAD_RESPONSE,
+        `ClearTax answered GET ${path} with a body over ${maxBodyBytes} bytes`,
+        {
+          isRetryable: false,
+          upstream: { httpStatus: status, code: null, message: null },
+        },
+      );
     }
     if (status >= 300 && status < 400) {
-      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with a redirect (${status}), which is not followed`, {
-        isRetryable: false,
-        upstream: { httpStatus: status, code: null, message: null },
-      });
+      throw new UpstreamError(
+        ErrorCode.UPSTREAM_BAD_RESPONSE,
+        `ClearTax answered GET ${path} with a redirect (${status}), which is not followed`,
+        {
+          isRetryable: false,
+          upstream: { httpStatus: status, code: null, message: null },
+        },
+      );
     }
     if (status !== 200) throw classify(status, text, retryAfter, path, maxMessageLength);
     const parsed = parseStatusBody(text, key);
@@ -161,7 +184,11 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
     });
   }
 
-  async function getStatus(token: string, key: ActivityKey, callOptions: GetStatusOptions = {}): Promise<StatusSnapshot> {
+  async function getStatus(
+    token: string,
+    key: ActivityKey,
+    callOptions: GetStatusOptions = {},
+  ): Promise<StatusSnapshot> {
     return pRetry(
       async () => {
         try {
@@ -184,7 +211,10 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
           // Waiting out a long Retry-After would hold the caller's request open;
           // better to say RATE_LIMITED now and let the caller (or the watcher) decide.
           if (wait !== undefined && wait > options.maxRetryAfterMs) throw error;
-          logger.debug({ code: error.code, attempt: attemptNumber, retriesLeft, path: statusPath(key) }, 'upstream attempt failed, retrying');
+          logger.debug(
+            { code: error.code, attempt: attemptNumber, retriesLeft, path: statusPath(key) },
+            'upstream attempt failed, retrying',
+          );
           if (wait !== undefined) await delay(wait);
         },
       },
@@ -224,7 +254,13 @@ async function readCapped(body: AsyncIterable<Buffer> | null, maxBytes: number):
 
 function ignore(): void {}
 
-function classify(status: number, text: string, retryAfter: string | null, path: string, maxMessageLength: number): UpstreamError {
+function classify(
+  status: number,
+  text: string,
+  retryAfter: string | null,
+  path: string,
+  maxMessageLength: number,
+): UpstreamError {
   const upstream = parseErrorBody(status, text, maxMessageLength);
   const said = upstream.message ? `: ${upstream.message}` : '';
   switch (true) {
@@ -234,7 +270,10 @@ function classify(status: number, text: string, retryAfter: string | null, path:
         isRetryable: false,
       });
     case status === 401:
-      return new UpstreamError(ErrorCode.UNAUTHENTICATED, `ClearTax rejected the token (401)${said}`, { upstream, isRetryable: false });
+      return new UpstreamError(ErrorCode.UNAUTHENTICATED, `ClearTax rejected the token (401)${said}`, {
+        upstream,
+        isRetryable: false,
+      });
     case status === 403:
       return new UpstreamError(ErrorCode.FORBIDDEN, `ClearTax refused access to this activity (403)${said}`, {
         upstream,
@@ -254,14 +293,20 @@ function classify(status: number, text: string, retryAfter: string | null, path:
         isRetryable: true,
       });
     default:
-      return new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, `ClearTax answered GET ${path} with unexpected ${status}${said}`, {
-        upstream,
-        isRetryable: false,
-      });
+      return new UpstreamError(
+        ErrorCode.UPSTREAM_BAD_RESPONSE,
+        `ClearTax answered GET ${path} with unexpected ${status}${said}`,
+        {
+          upstream,
+          isRetryable: false,
+        },
+      );
   }
 }
 
 function networkReason(error: unknown): string {
-  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ??
+    (error as { cause?: { code?: unknown } })?.cause?.code;
   return typeof code === 'string' ? code : 'network error';
 }

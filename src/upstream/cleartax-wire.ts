@@ -24,9 +24,7 @@ const errorBody = z.object({
   ),
 });
 
-export type ParsedStatus =
-  | { ok: true; snapshot: StatusSnapshot }
-  | { ok: false; reason: string };
+export type ParsedStatus = { ok: true; snapshot: StatusSnapshot } | { ok: false; reason: string };
 
 /** A 200 body as a snapshot of `key`, read now; or why it could not be read. */
 export function parseStatusBody(text: string, key: ActivityKey): ParsedStatus {

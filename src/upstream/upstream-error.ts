@@ -37,8 +37,17 @@ export class UpstreamError extends GatewayError {
  * else `fallback`. A bare `abort()` (an AbortError) never says why; with
  * `timeoutSaysNothing`, neither does an `AbortSignal.timeout` (a TimeoutError).
  */
-export function abortMessage(signal: AbortSignal, fallback: string, options: { timeoutSaysNothing?: boolean } = {}): string {
+export function abortMessage(
+  signal: AbortSignal,
+  fallback: string,
+  options: { timeoutSaysNothing?: boolean } = {},
+): string {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name !== 'AbortError' && !(options.timeoutSaysNothing && reason.name === 'TimeoutError')) return reason.message;
+  if (
+    reason instanceof Error &&
+    reason.name !== 'AbortError' &&
+    !(options.timeoutSaysNothing && reason.name === 'TimeoutError')
+  )
+    return reason.message;
   return fallback;
 }

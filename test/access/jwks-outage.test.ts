@@ -18,8 +18,18 @@ async function setup(env: Record<string, string> = {}, mode: JwksMode = 'ok') {
   const [k1, k2] = await Promise.all([rsaKey('k1'), rsaKey('k2')]);
   const jwks = await startJwks([k1.jwk]);
   jwks.state.mode = mode;
-  const stack = await startStack({ AUTH_MODE: 'jwt', CLEARTAX_AUTH_TOKEN: SERVER_TOKEN, AUTH_JWKS_URL: jwks.url, ...env });
-  const activity = stack.simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 1, isAuto: false });
+  const stack = await startStack({
+    AUTH_MODE: 'jwt',
+    CLEARTAX_AUTH_TOKEN: SERVER_TOKEN,
+    AUTH_JWKS_URL: jwks.url,
+    ...env,
+  });
+  const activity = stack.simulator.createActivity({
+    taxableEntityId: ENTITY,
+    status: 'QUEUED',
+    queuedCount: 1,
+    isAuto: false,
+  });
   /** A JWT signed with k1, the key the JWKS lists. */
   const known = () => sign(claims(), k1.privateKey, 'RS256', 'k1');
   /** A JWT whose kid the JWKS never lists (signed with k2, kid `unknown-<n>`). */
@@ -30,15 +40,25 @@ async function setup(env: Record<string, string> = {}, mode: JwksMode = 'ok') {
     const response = await fetch(stack.app.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
-      body: JSON.stringify({ query: print(UploadActivityDocument), variables: { taxableEntityId: ENTITY, activityId: activity.activityId } }),
+      body: JSON.stringify({
+        query: print(UploadActivityDocument),
+        variables: { taxableEntityId: ENTITY, activityId: activity.activityId },
+      }),
     });
     const json = (await response.json()) as GraphQLResponse<{ uploadActivity: { status: string } | null }>;
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), json, code: json.errors?.[0]?.extensions?.code, ms: performance.now() - started };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      json,
+      code: json.errors?.[0]?.extensions?.code,
+      ms: performance.now() - started,
+    };
   }
   return { ...stack, jwks, activity, known, unknown, ask };
 }
 
-const jwtLines = (logs: LogLine[], level: number) => logs.filter((line) => line.component === 'jwt' && line.level === level);
+const jwtLines = (logs: LogLine[], level: number) =>
+  logs.filter((line) => line.component === 'jwt' && line.level === level);
 const WARN = 40;
 const INFO = 30;
 
@@ -46,19 +66,22 @@ describe('JWKS outage', () => {
   it.each<[string, JwksMode]>([
     ['answers 500', 'error'],
     ['answers something that is not a key set', 'garbage'],
-  ])('a JWKS that %s: HTTP 503 with Retry-After and AUTH_UNAVAILABLE, no upstream call; served again once it recovers', async (_name, mode) => {
-    const { ask, known, simulator, jwks } = await setup({ AUTH_JWKS_COOLDOWN_MS: '50' }, mode);
-    const jwt = await known();
-    const refused = await ask(jwt);
-    expect(refused).toMatchObject({ status: 503, retryAfter: '5', code: 'AUTH_UNAVAILABLE' });
-    expect(refused.json.errors![0]!.message).not.toContain(jwt);
-    expect(simulator.stats.requests).toBe(0);
-    expect(jwks.state.fetches).toBeGreaterThanOrEqual(1);
+  ])(
+    'a JWKS that %s: HTTP 503 with Retry-After and AUTH_UNAVAILABLE, no upstream call; served again once it recovers',
+    async (_name, mode) => {
+      const { ask, known, simulator, jwks } = await setup({ AUTH_JWKS_COOLDOWN_MS: '50' }, mode);
+      const jwt = await known();
+      const refused = await ask(jwt);
+      expect(refused).toMatchObject({ status: 503, retryAfter: '5', code: 'AUTH_UNAVAILABLE' });
+      expect(refused.json.errors![0]!.message).not.toContain(jwt);
+      expect(simulator.stats.requests).toBe(0);
+      expect(jwks.state.fetches).toBeGreaterThanOrEqual(1);
 
-    jwks.state.mode = 'ok';
-    await expect.poll(async () => (await ask(jwt)).status, { timeout: 5000, interval: 60 }).toBe(200);
-    expect((await ask(jwt)).json.data!.uploadActivity!.status).toBe('QUEUED');
-  });
+      jwks.state.mode = 'ok';
+      await expect.poll(async () => (await ask(jwt)).status, { timeout: 5000, interval: 60 }).toBe(200);
+      expect((await ask(jwt)).json.data!.uploadActivity!.status).toBe('QUEUED');
+    },
+  );
 
   it('a hanging JWKS: 503 AUTH_UNAVAILABLE within the JWKS timeout (2 s), not jose’s 5 s; the next request within the cooldown answers at once', async () => {
     const { ask, known, jwks, simulator } = await setup({ AUTH_JWKS_COOLDOWN_MS: '60000' }, 'hang');
@@ -77,7 +100,12 @@ describe('JWKS outage', () => {
     const jwt = await known();
     const closeOf = () =>
       new Promise<{ code: number; reason: string }>((resolve) => {
-        connect(app.url, { connectionParams: { authorization: `Bearer ${jwt}` }, lazy: false, onNonLazyError: () => undefined, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
+        connect(app.url, {
+          connectionParams: { authorization: `Bearer ${jwt}` },
+          lazy: false,
+          onNonLazyError: () => undefined,
+          on: { closed: (event) => resolve(event as { code: number; reason: string }) },
+        });
       });
     const closed = await closeOf();
     expect(closed.code).toBe(1013);
@@ -99,7 +127,8 @@ describe('JWKS outage', () => {
     const codes = new Map<string, number>();
     for (let wave = 0; wave < 20; wave += 1) {
       const answers = await Promise.all(tokens.slice(wave * 10, wave * 10 + 10).map((token) => ask(token)));
-      for (const answer of answers) codes.set(`${answer.status} ${answer.code}`, (codes.get(`${answer.status} ${answer.code}`) ?? 0) + 1);
+      for (const answer of answers)
+        codes.set(`${answer.status} ${answer.code}`, (codes.get(`${answer.status} ${answer.code}`) ?? 0) + 1);
     }
     const elapsedMs = performance.now() - started;
     expect(Object.fromEntries(codes)).toEqual({ '503 AUTH_UNAVAILABLE': 200 });
@@ -123,7 +152,11 @@ describe('JWKS outage', () => {
     for (const minutes of [11, 30, 120]) {
       vi.setSystemTime(Date.now() + minutes * 60_000);
       const answer = await ask(await known());
-      expect({ minutes, status: answer.status, errors: answer.json.errors }).toEqual({ minutes, status: 200, errors: undefined });
+      expect({ minutes, status: answer.status, errors: answer.json.errors }).toEqual({
+        minutes,
+        status: 200,
+        errors: undefined,
+      });
     }
     // A stale set is refetched (aside) at most once per cooldown: 3 clock moves, 3 attempts at most.
     expect(jwks.state.fetches).toBeLessThanOrEqual(1 + 3);
@@ -155,7 +188,10 @@ describe('JWKS outage', () => {
   });
 
   it('a WebSocket is accepted again after the outage (graphql-ws retries 1013)', async () => {
-    const { app, known, jwks, activity } = await setup({ AUTH_JWKS_COOLDOWN_MS: '50', POLL_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '5000' }, 'error');
+    const { app, known, jwks, activity } = await setup(
+      { AUTH_JWKS_COOLDOWN_MS: '50', POLL_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '5000' },
+      'error',
+    );
     const jwt = await known();
     const closes: number[] = [];
     const client = connect(app.url, {
@@ -164,7 +200,10 @@ describe('JWKS outage', () => {
       retryWait: () => new Promise((resolve) => setTimeout(resolve, 50)),
       on: { closed: (event) => void closes.push((event as { code: number }).code) },
     });
-    const sub = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: activity.activityId });
+    const sub = record(client, UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: activity.activityId,
+    });
     await expect.poll(() => closes.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     expect(sub.events).toHaveLength(0);
     jwks.state.mode = 'ok';

@@ -8,8 +8,15 @@ import { redisClient, startRedis, type TestRedis } from '../helpers/redis.js';
 import { ENTITY, TOKEN, startStack, type Stack } from '../helpers/stack.js';
 import { connect, record, type Recorded } from '../helpers/ws-client.js';
 
-type Events = Recorded<{ uploadActivityStatusChanged: { status: string; queuedCount: number | null; isStale: boolean } }>;
-const seen = (sub: Events) => sub.events.map((e) => (e.errors ? e.errors[0]!.extensions!.code! : `${e.data!.uploadActivityStatusChanged.status}:${e.data!.uploadActivityStatusChanged.queuedCount}`));
+type Events = Recorded<{
+  uploadActivityStatusChanged: { status: string; queuedCount: number | null; isStale: boolean };
+}>;
+const seen = (sub: Events) =>
+  sub.events.map((e) =>
+    e.errors
+      ? e.errors[0]!.extensions!.code!
+      : `${e.data!.uploadActivityStatusChanged.status}:${e.data!.uploadActivityStatusChanged.queuedCount}`,
+  );
 
 async function upstream(): Promise<Simulator> {
   const simulator = createSimulator({ stepMs: 0 });
@@ -22,20 +29,35 @@ async function upstream(): Promise<Simulator> {
 function instances(redis: TestRedis, simulator: Simulator, env: Record<string, string> = {}) {
   return async (count: number, options: { awaitRedis?: boolean } = {}) => {
     const stacks = await Promise.all(
-      Array.from({ length: count }, () => startStack({ REDIS_URL: redis.url, CLEARTAX_BASE_URL: simulator.url, POLL_INTERVAL_MS: '100', POLL_MAX_INTERVAL_MS: '100', ...env })),
+      Array.from({ length: count }, () =>
+        startStack({
+          REDIS_URL: redis.url,
+          CLEARTAX_BASE_URL: simulator.url,
+          POLL_INTERVAL_MS: '100',
+          POLL_MAX_INTERVAL_MS: '100',
+          ...env,
+        }),
+      ),
     );
     if (options.awaitRedis ?? true) {
-      for (const stack of stacks) await expect.poll(async () => (await readyz(stack)).checks.redis, { timeout: 10_000 }).toBe('ok');
+      for (const stack of stacks)
+        await expect.poll(async () => (await readyz(stack)).checks.redis, { timeout: 10_000 }).toBe('ok');
     }
     return stacks;
   };
 }
 
 const watch = (stack: Pick<Stack, 'app'>, activityId: string) =>
-  record(connect(stack.app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId }) as Events;
-const requestsFor = (simulator: Simulator, activityId: string) => simulator.stats.byActivity.get(`${ENTITY}:${activityId}`) ?? 0;
-const readyz = async (stack: Pick<Stack, 'app'>) => (await fetch(stack.app.url.replace(/\/graphql$/, '/readyz'))).json() as Promise<{ checks: { redis: string } }>;
-const redisUp = async (stack: Pick<Stack, 'app'>) => /^gateway_redis_up (\d)$/m.exec(await (await fetch(stack.app.metricsUrl)).text())?.[1];
+  record(connect(stack.app.url), UploadActivityStatusChangedDocument, {
+    taxableEntityId: ENTITY,
+    activityId,
+  }) as Events;
+const requestsFor = (simulator: Simulator, activityId: string) =>
+  simulator.stats.byActivity.get(`${ENTITY}:${activityId}`) ?? 0;
+const readyz = async (stack: Pick<Stack, 'app'>) =>
+  (await fetch(stack.app.url.replace(/\/graphql$/, '/readyz'))).json() as Promise<{ checks: { redis: string } }>;
+const redisUp = async (stack: Pick<Stack, 'app'>) =>
+  /^gateway_redis_up (\d)$/m.exec(await (await fetch(stack.app.metricsUrl)).text())?.[1];
 const waitFor = (ms: number) => {
   const until = Date.now() + ms;
   return expect.poll(() => Date.now(), { timeout: ms + 5000, interval: 20 }).toBeGreaterThanOrEqual(until);
@@ -65,23 +87,35 @@ describe('multi-instance mode on Redis', () => {
 
   it('serves a late subscriber on another instance from the shared snapshot, without an upstream read', async () => {
     const [redis, simulator] = await Promise.all([startRedis(), upstream()]);
-    const [first, second] = await instances(redis, simulator, { POLL_INTERVAL_MS: '2000', POLL_MAX_INTERVAL_MS: '2000' })(2);
+    const [first, second] = await instances(redis, simulator, {
+      POLL_INTERVAL_MS: '2000',
+      POLL_MAX_INTERVAL_MS: '2000',
+    })(2);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING', isAuto: false });
     const early = watch(first!, a.activityId);
     await expect.poll(() => early.events.length).toBe(1);
     const late = watch(second!, a.activityId);
     await expect.poll(() => late.events.length).toBe(1);
     expect(requestsFor(simulator, a.activityId)).toBe(1);
-    expect(late.events[0]!.data!.uploadActivityStatusChanged).toEqual(early.events[0]!.data!.uploadActivityStatusChanged);
+    expect(late.events[0]!.data!.uploadActivityStatusChanged).toEqual(
+      early.events[0]!.data!.uploadActivityStatusChanged,
+    );
   }, 20_000);
 
   it('shares terminal snapshots: a query on another instance makes no upstream call', async () => {
     const [redis, simulator] = await Promise.all([startRedis(), upstream()]);
     const [first, second] = await instances(redis, simulator)(2);
-    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'ABORTED', errorMessage: 'bad row', isAuto: false });
+    const a = simulator.createActivity({
+      taxableEntityId: ENTITY,
+      status: 'ABORTED',
+      errorMessage: 'bad row',
+      isAuto: false,
+    });
     const variables = { taxableEntityId: ENTITY, activityId: a.activityId };
     expect((await first!.query(UploadActivityDocument, variables)).data!.uploadActivity!.status).toBe('ABORTED');
-    await expect.poll(async () => (await second!.query(UploadActivityDocument, variables)).data!.uploadActivity!.errorMessage).toBe('bad row');
+    await expect
+      .poll(async () => (await second!.query(UploadActivityDocument, variables)).data!.uploadActivity!.errorMessage)
+      .toBe('bad row');
     expect(requestsFor(simulator, a.activityId)).toBe(1);
   }, 20_000);
 
@@ -92,7 +126,17 @@ describe('multi-instance mode on Redis', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const holder = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', AUTH_MODE: 'passthrough', REDIS_URL: redis.url, CLEARTAX_BASE_URL: simulator.url, POLL_INTERVAL_MS: '100', POLL_MAX_INTERVAL_MS: '100', WEB_APP_ENABLED: 'false' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        AUTH_MODE: 'passthrough',
+        REDIS_URL: redis.url,
+        CLEARTAX_BASE_URL: simulator.url,
+        POLL_INTERVAL_MS: '100',
+        POLL_MAX_INTERVAL_MS: '100',
+        WEB_APP_ENABLED: 'false',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     onTestFinished(() => void (holder.exitCode === null && holder.kill('SIGKILL')));
@@ -100,7 +144,11 @@ describe('multi-instance mode on Redis', () => {
     holder.stdout!.on('data', (chunk) => (out += String(chunk)));
     await expect.poll(() => /GraphQL:\s+(\S+)/.exec(out)?.[1], { timeout: 15_000 }).toBeDefined();
     const holderUrl = /GraphQL:\s+(\S+)/.exec(out)![1]!;
-    const onHolder = record(connect(holderUrl, { connectionParams: { authToken: TOKEN } }), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }) as Events;
+    const onHolder = record(
+      connect(holderUrl, { connectionParams: { authToken: TOKEN } }),
+      UploadActivityStatusChangedDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+    ) as Events;
     await expect.poll(() => onHolder.events.length, { timeout: 10_000 }).toBe(1);
     // Only the holder runs yet: once a lease exists in Redis, it is the holder's.
     const inspector = redisClient(redis.url);
@@ -129,7 +177,8 @@ describe('multi-instance mode on Redis', () => {
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 9, isAuto: false });
     const subs = gateways.map((gateway) => watch(gateway, a.activityId));
     await expect.poll(() => subs.every((s) => s.events.length === 1), { timeout: 10_000 }).toBe(true);
-    for (const gateway of gateways) await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 10_000 }).toBe('ok');
+    for (const gateway of gateways)
+      await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 10_000 }).toBe('ok');
     expect(await redisUp(gateways[0]!)).toBe('1');
 
     await redis.stop();
@@ -144,7 +193,10 @@ describe('multi-instance mode on Redis', () => {
       await expect.poll(() => subs.every((s) => s.events.length === 10 - queuedCount), { timeout: 10_000 }).toBe(true);
     }
     // Queries keep working meanwhile.
-    expect((await gateways[1]!.query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId })).data!.uploadActivity!.queuedCount).toBe(7);
+    expect(
+      (await gateways[1]!.query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId })).data!
+        .uploadActivity!.queuedCount,
+    ).toBe(7);
     await waitFor(5000 - (Date.now() - downAt));
 
     await redis.start();
@@ -163,7 +215,10 @@ describe('multi-instance mode on Redis', () => {
     const [redis, simulator] = await Promise.all([startRedis({ isStarted: false }), upstream()]);
     const [gateway] = await instances(redis, simulator)(1, { awaitRedis: false });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
-    expect((await gateway!.query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId })).data!.uploadActivity!.status).toBe('UPLOADED');
+    expect(
+      (await gateway!.query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId })).data!
+        .uploadActivity!.status,
+    ).toBe('UPLOADED');
     const sub = watch(gateway!, a.activityId);
     await expect.poll(() => sub.events.length, { timeout: 10_000 }).toBe(1);
     expect(await readyz(gateway!)).toMatchObject({ checks: { redis: 'down' } });
@@ -246,27 +301,42 @@ describe('multi-instance mode on Redis', () => {
     // and the state it answers (96) is published to the hung Redis, which times out and is delivered locally.
     const release = simulator.hold();
     const before = requestsFor(simulator, a.activityId);
-    await expect.poll(() => requestsFor(simulator, a.activityId), { timeout: 5000, interval: 5 }).toBeGreaterThan(before);
+    await expect
+      .poll(() => requestsFor(simulator, a.activityId), { timeout: 5000, interval: 5 })
+      .toBeGreaterThan(before);
     simulator.setState(ENTITY, a.activityId, { queuedCount: 96 });
     redis.pause();
     onTestFinished(() => redis.resume());
     release();
     await expect.poll(() => subs.every((s) => s.events.length === 2), { timeout: 10_000 }).toBe(true);
-    for (const gateway of gateways) await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 5000 }).toBe('down');
+    for (const gateway of gateways)
+      await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 5000 }).toBe('down');
     // Each instance polls on its own meanwhile.
     for (const queuedCount of [93, 91, 90]) {
       simulator.setState(ENTITY, a.activityId, { queuedCount });
-      await expect.poll(() => subs.every((s) => seen(s).at(-1) === `QUEUED:${queuedCount}`), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(() => subs.every((s) => seen(s).at(-1) === `QUEUED:${queuedCount}`), { timeout: 10_000 })
+        .toBe(true);
     }
 
     redis.resume();
     // Redis executes the publish that had timed out: every instance receives the stale 96 now.
     await expect.poll(() => relayed, { timeout: 10_000 }).toContain(96);
-    for (const gateway of gateways) await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 10_000 }).toBe('ok');
+    for (const gateway of gateways)
+      await expect.poll(async () => (await readyz(gateway)).checks.redis, { timeout: 10_000 }).toBe('ok');
     simulator.setState(ENTITY, a.activityId, { queuedCount: 89 });
     await expect.poll(() => subs.every((s) => seen(s).at(-1) === 'QUEUED:89'), { timeout: 10_000 }).toBe(true);
     simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED', queuedCount: 0 });
     await Promise.all(subs.map((s) => s.done));
-    for (const sub of subs) expect(seen(sub)).toEqual(['QUEUED:99', 'QUEUED:96', 'QUEUED:93', 'QUEUED:91', 'QUEUED:90', 'QUEUED:89', 'PROCESSED:0']);
+    for (const sub of subs)
+      expect(seen(sub)).toEqual([
+        'QUEUED:99',
+        'QUEUED:96',
+        'QUEUED:93',
+        'QUEUED:91',
+        'QUEUED:90',
+        'QUEUED:89',
+        'PROCESSED:0',
+      ]);
   }, 60_000);
 });

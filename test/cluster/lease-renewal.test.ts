@@ -29,8 +29,21 @@ function instance(redisUrl: string, simulator: Simulator) {
   const logger = createLogger('silent');
   const link = createRedisLink({ url: redisUrl, logger, reconnectMs: 20 });
   const lease = createRedisPollLease({ link, ttlMs: LEASE_TTL_MS });
-  const client = createClearTaxClient({ baseUrl: simulator.url, timeoutMs: 5000, retries: 0, retryBaseMs: 1, maxRetryAfterMs: 0, logger });
-  const source = createStatusSource({ client, maxConcurrency: 8, retries: 0, terminalCacheSize: 100, terminalCacheTtlMs: 60_000 });
+  const client = createClearTaxClient({
+    baseUrl: simulator.url,
+    timeoutMs: 5000,
+    retries: 0,
+    retryBaseMs: 1,
+    maxRetryAfterMs: 0,
+    logger,
+  });
+  const source = createStatusSource({
+    client,
+    maxConcurrency: 8,
+    retries: 0,
+    terminalCacheSize: 100,
+    terminalCacheTtlMs: 60_000,
+  });
   const watcher = createStatusWatcher({
     source,
     pubSub: createAppPubSub(createRedisEventTarget({ link, prefix: 'gw:status:', logger })),
@@ -52,7 +65,12 @@ function instance(redisUrl: string, simulator: Simulator) {
 /** Polls one holder makes of an unchanged key within `windowMs` at most: its intervals only grow, so the first window is the densest. */
 function mostPollsOfOneHolder(windowMs: number): number {
   let polls = 0;
-  for (let at = 0, interval = INTERVAL_MS; at <= windowMs; at += interval, interval = Math.min(MAX_INTERVAL_MS, Math.round(interval * GROWTH))) polls += 1;
+  for (
+    let at = 0, interval = INTERVAL_MS;
+    at <= windowMs;
+    at += interval, interval = Math.min(MAX_INTERVAL_MS, Math.round(interval * GROWTH))
+  )
+    polls += 1;
   return polls;
 }
 
@@ -66,12 +84,18 @@ describe('poll lease renewal', () => {
     const first = instance(redis.url, simulator);
     const second = instance(redis.url, simulator);
     await expect.poll(() => first.link.isUp && second.link.isUp, { timeout: 10_000 }).toBe(true);
-    const key = activityKey(ENTITY, simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false }).activityId);
+    const key = activityKey(
+      ENTITY,
+      simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false }).activityId,
+    );
     const requests = () => simulator.stats.byActivity.get(`${key.taxableEntityId}:${key.activityId}`) ?? 0;
 
     // The first instance's subscriber comes first: it polls, so it holds the lease.
     const seen: StatusEvent[][] = [[], []];
-    const drain = (index: number, subscription: AsyncIterable<StatusEvent>) => void (async () => { for await (const event of subscription) seen[index]!.push(event); })();
+    const drain = (index: number, subscription: AsyncIterable<StatusEvent>) =>
+      void (async () => {
+        for await (const event of subscription) seen[index]!.push(event);
+      })();
     drain(0, first.watcher.watch(TOKEN, [key]));
     await expect.poll(() => seen[0]!.length, { timeout: 5000 }).toBe(1);
     const [leaseKey] = await inspector.keys('gw:lease:*');

@@ -13,7 +13,8 @@ function instance(url: string) {
   const link = createRedisLink({ url, logger, reconnectMs: 20 });
   onTestFinished(() => link.stop());
   const target = createRedisEventTarget({ link, prefix: PREFIX, logger, retryMs: 20, maxRetryMs: 100 });
-  const lines = () => raw.map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string; channels?: number });
+  const lines = () =>
+    raw.map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string; channels?: number });
   /** Listens to `topic`; returns what arrives. */
   const listen = (topic: string) => {
     const received: unknown[] = [];
@@ -45,7 +46,9 @@ describe('Redis event target subscriptions', () => {
     const { link, lines, listen } = instance(`redis://gateway:gateway-secret@127.0.0.1:${redis.port}`);
     await expect.poll(() => link.isUp, { timeout: 10_000 }).toBe(true);
     const received = listen('key-1');
-    await expect.poll(() => lines().find((line) => line.level === 40 && /SUBSCRIBE failed/.test(line.msg)), { timeout: 5000 }).toMatchObject({ reason: 'NOPERM', channels: 1 });
+    await expect
+      .poll(() => lines().find((line) => line.level === 40 && /SUBSCRIBE failed/.test(line.msg)), { timeout: 5000 })
+      .toMatchObject({ reason: 'NOPERM', channels: 1 });
     expect(await subscribers(admin, 'key-1')).toBe(0);
 
     await admin.call('ACL', 'SETUSER', 'gateway', 'allchannels');

@@ -33,13 +33,27 @@ describe('Redis link logging', () => {
     const redis = await startRedis({ isStarted: false });
     const { link, warns, infos, failures } = linkTo(redis.url);
     // Many failed attempts on both connections, well within a minute: one line.
-    await expect.poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 }).toBeGreaterThanOrEqual(10);
-    expect(warns()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, reason: 'ECONNREFUSED', msg: expect.stringMatching(/unreachable/) })]);
+    await expect
+      .poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(10);
+    expect(warns()).toEqual([
+      expect.objectContaining({
+        redis: `127.0.0.1:${redis.port}`,
+        reason: 'ECONNREFUSED',
+        msg: expect.stringMatching(/unreachable/),
+      }),
+    ]);
     expect(infos()).toEqual([]);
 
     await redis.start();
     await expect.poll(() => link.isUp, { timeout: 10_000 }).toBe(true);
-    expect(infos()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is up/), downForMs: expect.any(Number) })]);
+    expect(infos()).toEqual([
+      expect.objectContaining({
+        redis: `127.0.0.1:${redis.port}`,
+        msg: expect.stringMatching(/redis is up/),
+        downForMs: expect.any(Number),
+      }),
+    ]);
     expect(warns()).toHaveLength(1);
   });
 
@@ -54,21 +68,37 @@ describe('Redis link logging', () => {
     expect(lines.length).toBeLessThanOrEqual(1 + Math.floor(elapsed / 300));
     expect(failures.commands + failures.subscriber).toBeGreaterThan(lines.length * 4);
     expect(lines[0]!.msg).toMatch(/unreachable/);
-    for (const line of lines.slice(1)) expect(line).toMatchObject({ redis: `127.0.0.1:${redis.port}`, reason: 'ECONNREFUSED', msg: expect.stringMatching(/still unreachable/), downForMs: expect.any(Number) });
+    for (const line of lines.slice(1))
+      expect(line).toMatchObject({
+        redis: `127.0.0.1:${redis.port}`,
+        reason: 'ECONNREFUSED',
+        msg: expect.stringMatching(/still unreachable/),
+        downForMs: expect.any(Number),
+      });
   });
 
   it('warns with WRONGPASS on a wrong password, never showing the password, and says when it is accepted', async () => {
     const redis = await startRedis({ args: ['--requirepass', 'server-secret-4711'] });
     const admin = redisClient(redis.url, { password: 'server-secret-4711' });
     const { link, raw, warns, infos, failures } = linkTo(`redis://:client-secret-0815@127.0.0.1:${redis.port}`);
-    await expect.poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 }).toBeGreaterThanOrEqual(10);
+    await expect
+      .poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(10);
     expect(link.isUp).toBe(false);
-    expect(warns()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, reason: 'WRONGPASS', msg: expect.stringMatching(/refusing our credentials/) })]);
+    expect(warns()).toEqual([
+      expect.objectContaining({
+        redis: `127.0.0.1:${redis.port}`,
+        reason: 'WRONGPASS',
+        msg: expect.stringMatching(/refusing our credentials/),
+      }),
+    ]);
 
     // The operator fixes it on the Redis side: the link's next attempt gets in.
     await admin.config('SET', 'requirepass', 'client-secret-0815');
     await expect.poll(() => link.isUp, { timeout: 10_000 }).toBe(true);
-    expect(infos()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is up/) })]);
+    expect(infos()).toEqual([
+      expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is up/) }),
+    ]);
     expect(warns()).toHaveLength(1);
     const text = raw.join('');
     expect(text).not.toContain('client-secret-0815');
@@ -79,7 +109,9 @@ describe('Redis link logging', () => {
   it('warns with NOAUTH when Redis wants a password and the URL has none', async () => {
     const redis = await startRedis({ args: ['--requirepass', 'server-secret-4711'] });
     const { warns, raw, failures } = linkTo(redis.url);
-    await expect.poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    await expect
+      .poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(5);
     expect(warns()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, reason: 'NOAUTH' })]);
     expect(raw.join('')).not.toContain('server-secret-4711');
   });
@@ -92,13 +124,25 @@ describe('Redis link logging', () => {
     expect(warns()).toEqual([]);
 
     await redis.stop();
-    await expect.poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 }).toBeGreaterThanOrEqual(10);
+    await expect
+      .poll(() => Math.min(failures.commands, failures.subscriber), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(10);
     expect(link.isUp).toBe(false);
-    expect(warns()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is down/), reason: expect.any(String) })]);
+    expect(warns()).toEqual([
+      expect.objectContaining({
+        redis: `127.0.0.1:${redis.port}`,
+        msg: expect.stringMatching(/redis is down/),
+        reason: expect.any(String),
+      }),
+    ]);
 
     await redis.start();
     await expect.poll(() => infos().length, { timeout: 10_000 }).toBe(2);
-    expect(infos()[1]).toMatchObject({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is up/), downForMs: expect.any(Number) });
+    expect(infos()[1]).toMatchObject({
+      redis: `127.0.0.1:${redis.port}`,
+      msg: expect.stringMatching(/redis is up/),
+      downForMs: expect.any(Number),
+    });
     expect(warns()).toHaveLength(1);
   });
 
@@ -117,7 +161,13 @@ describe('Redis link logging', () => {
     expect(downAfterMs).toBeLessThan(5000);
     // Nothing closed: only the PING deadline can tell.
     expect([link.commands.status, link.subscriber.status]).toEqual(['ready', 'ready']);
-    expect(warns()).toEqual([expect.objectContaining({ redis: `127.0.0.1:${redis.port}`, msg: expect.stringMatching(/redis is down/), reason: expect.stringMatching(/PING|answer/) })]);
+    expect(warns()).toEqual([
+      expect.objectContaining({
+        redis: `127.0.0.1:${redis.port}`,
+        msg: expect.stringMatching(/redis is down/),
+        reason: expect.stringMatching(/PING|answer/),
+      }),
+    ]);
     expect(changes).toEqual([false]);
     // A command meanwhile fails within its deadline, not at SIGCONT.
     const startedAt = Date.now();

@@ -41,7 +41,8 @@ async function openPage(url: string, viewport = { width: 1100, height: 800 }) {
   return { page, problems, graphqlPosts };
 }
 
-const boardUrl = (graphqlUrl: string, ids: string[]) => `${graphqlUrl.replace(/\/graphql$/, '/')}?entity=${ENTITY}&ids=${ids.join(',')}`;
+const boardUrl = (graphqlUrl: string, ids: string[]) =>
+  `${graphqlUrl.replace(/\/graphql$/, '/')}?entity=${ENTITY}&ids=${ids.join(',')}`;
 const status = (page: Page, id: string) => page.getByTestId(`row-${id}`).getAttribute('data-status');
 const banner = (page: Page) => page.getByTestId('connection-banner').getAttribute('data-state');
 const rowError = (page: Page, id: string) => page.getByTestId(`row-${id}`).getByTestId('row-error');
@@ -52,11 +53,19 @@ describe('the live status board in Chromium', () => {
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
     const { page, problems, graphqlPosts } = await openPage(boardUrl(app.url, [a.activityId]));
     await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('INIT');
-    await expect.poll(() => page.getByTestId('connection-banner').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
-    for (const [next, queuedCount] of [['UPLOADED', 0], ['QUEUED', 2], ['PROCESSING', 0], ['PROCESSED', 0]] as const) {
+    await expect
+      .poll(() => page.getByTestId('connection-banner').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('connected');
+    for (const [next, queuedCount] of [
+      ['UPLOADED', 0],
+      ['QUEUED', 2],
+      ['PROCESSING', 0],
+      ['PROCESSED', 0],
+    ] as const) {
       simulator.setState(ENTITY, a.activityId, { status: next, queuedCount });
       await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe(next);
-      if (next === 'QUEUED') expect(await page.getByTestId(`row-${a.activityId}`).getByTestId('queue').textContent()).toBe('#2 in queue');
+      if (next === 'QUEUED')
+        expect(await page.getByTestId(`row-${a.activityId}`).getByTestId('queue').textContent()).toBe('#2 in queue');
     }
     await expect.poll(() => page.getByTestId(`row-${a.activityId}`).textContent()).toContain('finished');
     // Every activity finished: the socket closes normally, which is not a lost connection.
@@ -67,12 +76,26 @@ describe('the live status board in Chromium', () => {
 
   it('shows an ABORTED row with its message and an unknown id as not found', async () => {
     const { app, simulator } = await startStack(BOARD_ENV);
-    const aborted = simulator.createActivity({ taxableEntityId: ENTITY, status: 'ABORTED', errorMessage: 'Row 7: invalid HSN code', isAuto: false });
-    const moving = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false });
+    const aborted = simulator.createActivity({
+      taxableEntityId: ENTITY,
+      status: 'ABORTED',
+      errorMessage: 'Row 7: invalid HSN code',
+      isAuto: false,
+    });
+    const moving = simulator.createActivity({
+      taxableEntityId: ENTITY,
+      status: 'QUEUED',
+      queuedCount: 3,
+      isAuto: false,
+    });
     const { page, problems } = await openPage(boardUrl(app.url, [aborted.activityId, MISSING, moving.activityId]));
     await expect.poll(() => status(page, aborted.activityId), { timeout: 15_000 }).toBe('ABORTED');
-    expect(await page.getByTestId(`row-${aborted.activityId}`).getByTestId('error-message').textContent()).toBe('Row 7: invalid HSN code');
-    await expect.poll(() => page.getByTestId(`row-${MISSING}`).getByTestId('row-error').textContent()).toContain('Not found');
+    expect(await page.getByTestId(`row-${aborted.activityId}`).getByTestId('error-message').textContent()).toBe(
+      'Row 7: invalid HSN code',
+    );
+    await expect
+      .poll(() => page.getByTestId(`row-${MISSING}`).getByTestId('row-error').textContent())
+      .toContain('Not found');
     expect(await status(page, moving.activityId)).toBe('QUEUED');
     await page.screenshot({ path: `${SCREENSHOTS}board-desktop.png`, fullPage: true, animations: 'disabled' });
     expect(problems).toEqual([]);
@@ -87,24 +110,38 @@ describe('the live status board in Chromium', () => {
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
     const { page } = await openPage(boardUrl(first.app.url, [a.activityId]));
     await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('QUEUED');
-    await expect.poll(() => page.getByTestId('connection-banner').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await expect
+      .poll(() => page.getByTestId('connection-banner').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('connected');
 
     await first.app.stop();
-    await expect.poll(() => page.getByTestId('connection-banner').getAttribute('data-state'), { timeout: 10_000 }).toBe('disconnected');
+    await expect
+      .poll(() => page.getByTestId('connection-banner').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('disconnected');
     expect(await page.getByTestId('connection-banner').textContent()).toContain('reconnecting');
 
     const port = new URL(first.app.url).port;
     await startStack({ ...env, PORT: port });
-    await expect.poll(() => page.getByTestId('connection-banner').textContent(), { timeout: 20_000 }).toContain('reconnected');
+    await expect
+      .poll(() => page.getByTestId('connection-banner').textContent(), { timeout: 20_000 })
+      .toContain('reconnected');
     simulator.setState(ENTITY, a.activityId, { status: 'PROCESSING', queuedCount: 0 });
     await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSING');
   });
 
-  it('shows the simulator\'s demo uploads moving at /, with nothing to type', async () => {
-    const { app } = await startStack({ ...BOARD_ENV, AUTH_MODE: '' }, { shouldSeed: true, stepMs: 150, demoEverySteps: 2 });
+  it("shows the simulator's demo uploads moving at /, with nothing to type", async () => {
+    const { app } = await startStack(
+      { ...BOARD_ENV, AUTH_MODE: '' },
+      { shouldSeed: true, stepMs: 150, demoEverySteps: 2 },
+    );
     const { page, problems } = await openPage(app.url.replace(/\/graphql$/, '/'));
-    await expect.poll(() => page.locator('[data-testid^="row-"]').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
-    const statuses = () => page.locator('[data-testid^="row-"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status')).join());
+    await expect
+      .poll(() => page.locator('[data-testid^="row-"]').count(), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(5);
+    const statuses = () =>
+      page
+        .locator('[data-testid^="row-"]')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status')).join());
     const first = await statuses();
     await expect.poll(statuses, { timeout: 10_000 }).not.toBe(first);
     await page.screenshot({ path: `${SCREENSHOTS}board-demo.png`, fullPage: true, animations: 'disabled' });
@@ -115,21 +152,33 @@ describe('the live status board in Chromium', () => {
     const { app, simulator } = await startStack(BOARD_ENV);
     const ids = [
       simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 12, isAuto: false }),
-      simulator.createActivity({ taxableEntityId: ENTITY, status: 'ABORTED', errorMessage: 'Invalid GSTIN in row 3: 27AAAAA0000A1Z5 is not registered', isAuto: false }),
+      simulator.createActivity({
+        taxableEntityId: ENTITY,
+        status: 'ABORTED',
+        errorMessage: 'Invalid GSTIN in row 3: 27AAAAA0000A1Z5 is not registered',
+        isAuto: false,
+      }),
     ].map((a) => a.activityId);
     const { page, problems } = await openPage(boardUrl(app.url, [...ids, MISSING]), { width: 375, height: 740 });
     await expect.poll(() => status(page, ids[1]!), { timeout: 15_000 }).toBe('ABORTED');
     await expect.poll(() => page.getByTestId(`row-${MISSING}`).getAttribute('data-status')).toBe('ERROR');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${SCREENSHOTS}board-phone.png`, fullPage: true, animations: 'disabled' });
     expect(problems).toEqual([]);
   });
 });
 
-describe('the board\'s credentials and its health signals in Chromium', () => {
+describe("the board's credentials and its health signals in Chromium", () => {
   it('takes a #jwt=… into sessionStorage and off the address bar at once: no URL or link of the board holds it, and the rows load, also after a reload', async () => {
-    const { app, simulator } = await startStack({ ...BOARD_ENV, AUTH_MODE: 'jwt', CLEARTAX_AUTH_TOKEN: 'server-token', AUTH_JWT_SECRET: HS_SECRET });
+    const { app, simulator } = await startStack({
+      ...BOARD_ENV,
+      AUTH_MODE: 'jwt',
+      CLEARTAX_AUTH_TOKEN: 'server-token',
+      AUTH_JWT_SECRET: HS_SECRET,
+    });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false });
     const b = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
     const jwt = await sign({ sub: 'user-1', taxable_entity_ids: [ENTITY] }, hsKey(), 'HS256');
@@ -139,7 +188,11 @@ describe('the board\'s credentials and its health signals in Chromium', () => {
     /** Every address the page shows or links to that holds the JWT. */
     const leaks = () =>
       page.evaluate(
-        (secret) => [window.location.href, ...Array.from(document.querySelectorAll('a[href]'), (link) => (link as HTMLAnchorElement).href)].filter((url) => url.includes(secret)),
+        (secret) =>
+          [
+            window.location.href,
+            ...Array.from(document.querySelectorAll('a[href]'), (link) => (link as HTMLAnchorElement).href),
+          ].filter((url) => url.includes(secret)),
         jwt,
       );
     expect(await page.evaluate(() => window.location.href)).toBe(plain);
@@ -187,7 +240,9 @@ describe('the board\'s credentials and its health signals in Chromium', () => {
     await expect.poll(() => simulator.stats.requests, { timeout: 5_000 }).toBeGreaterThan(failedBefore + 2);
     await page.getByLabel('Activity ids').fill(b.activityId);
     await page.getByRole('button', { name: /^Watch/ }).click();
-    await expect.poll(() => rowError(page, a.activityId).textContent(), { timeout: 10_000 }).toContain('Upstream unavailable');
+    await expect
+      .poll(() => rowError(page, a.activityId).textContent(), { timeout: 10_000 })
+      .toContain('Upstream unavailable');
     await expect.poll(() => rowError(page, b.activityId).textContent()).toContain('Upstream unavailable');
     expect(await banner(page)).toBe('upstream-down');
 
@@ -233,7 +288,9 @@ describe('the board\'s credentials and its health signals in Chromium', () => {
     release();
     await expect.poll(() => page.locator('section.board').getAttribute('aria-busy'), { timeout: 10_000 }).toBe('false');
     // Let the cache's row watchers (notified on a timer after a write) render.
-    await page.evaluate(() => new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => setTimeout(resolve, 0)), 0)));
+    await page.evaluate(
+      () => new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => setTimeout(resolve, 0)), 0)),
+    );
     expect(await status(page, a.activityId)).toBe('PROCESSING');
     expect(await status(page, b.activityId)).toBe('UPLOADED');
     expect(problems).toEqual([]);
@@ -249,7 +306,9 @@ describe('the board\'s credentials and its health signals in Chromium', () => {
 
     simulator.addFault({ status: 503, times: Infinity });
     await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('upstream-down');
-    expect(await page.getByTestId('connection-banner').textContent()).toBe('Upstream unreachable: showing the last known state');
+    expect(await page.getByTestId('connection-banner').textContent()).toBe(
+      'Upstream unreachable: showing the last known state',
+    );
     expect(await page.getByTestId(`row-${a.activityId}`).locator('.stale').count()).toBe(1);
     expect(await status(page, a.activityId)).toBe('QUEUED');
 

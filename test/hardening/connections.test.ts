@@ -35,16 +35,24 @@ describe('connections per client address and per caller, and idle sockets', () =
     const first = open[0] as WebSocket;
     first.close();
     await closed(first);
-    await expect.poll(async () => {
-      const again = await upgrade(app.url, from('203.0.113.7'));
-      if (again instanceof WebSocket) again.close();
-      return again instanceof WebSocket;
-    }).toBe(true);
+    await expect
+      .poll(async () => {
+        const again = await upgrade(app.url, from('203.0.113.7'));
+        if (again instanceof WebSocket) again.close();
+        return again instanceof WebSocket;
+      })
+      .toBe(true);
     for (const socket of [...open, other]) if (socket instanceof WebSocket) socket.close();
   });
 
   it('in jwt mode caps one caller across addresses: past the cap, connection_init is closed 4429', async () => {
-    const { app } = await startStack({ AUTH_MODE: 'jwt', CLEARTAX_AUTH_TOKEN: 'server', AUTH_JWT_SECRET: HS_SECRET, MAX_CONNECTIONS_PER_ADDRESS: '2', TRUST_PROXY: 'true' });
+    const { app } = await startStack({
+      AUTH_MODE: 'jwt',
+      CLEARTAX_AUTH_TOKEN: 'server',
+      AUTH_JWT_SECRET: HS_SECRET,
+      MAX_CONNECTIONS_PER_ADDRESS: '2',
+      TRUST_PROXY: 'true',
+    });
     const jwt = await sign({ sub: 'one-user', taxable_entity_ids: [ENTITY] }, hsKey(), 'HS256');
     const sockets: WebSocket[] = [];
     const results: string[] = [];
@@ -73,7 +81,16 @@ describe('connections per client address and per caller, and idle sockets', () =
     init(idle, { authToken: TOKEN });
     init(busy, { authToken: TOKEN });
     busy.once('message', () =>
-      busy.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: print(UploadActivityStatusChangedDocument), variables: { taxableEntityId: ENTITY, activityId: a.activityId } } })),
+      busy.send(
+        JSON.stringify({
+          id: '1',
+          type: 'subscribe',
+          payload: {
+            query: print(UploadActivityStatusChangedDocument),
+            variables: { taxableEntityId: ENTITY, activityId: a.activityId },
+          },
+        }),
+      ),
     );
     expect(await idleClosed).toEqual({ code: 1000, reason: 'Idle: no subscription' });
     await new Promise((resolve) => setTimeout(resolve, 400));

@@ -12,16 +12,27 @@ const bearer = async (sub: string) => `Bearer ${await sign({ sub, taxable_entity
 /** A valid document under every limit that still costs real validation work: a chain of `n` fragments. */
 const chain = (name: string, n: number) =>
   `query ${name} { ...${name}F0 } ` +
-  Array.from({ length: n }, (_, j) => `fragment ${name}F${j} on Query { ${j + 1 < n ? `...${name}F${j + 1}` : '__typename'} }`).join(' ');
+  Array.from(
+    { length: n },
+    (_, j) => `fragment ${name}F${j} on Query { ${j + 1 < n ? `...${name}F${j + 1}` : '__typename'} }`,
+  ).join(' ');
 
 /** POSTs on a connection of its own (fetch would queue the flood behind one keep-alive connection). */
-function post(url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: { errors?: unknown[] } }> {
+function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; json: { errors?: unknown[] } }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += String(chunk)));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as { errors?: unknown[] } }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += String(chunk)));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as { errors?: unknown[] } }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -33,7 +44,11 @@ function run(client: ReturnType<typeof connect>, query: string, variables?: Reco
     let ok = false;
     client.subscribe(
       { query, ...(variables ? { variables } : {}) },
-      { next: (result) => (ok = !result.errors), error: (errors) => resolve({ ok: false, errors: errors as Answer['errors'] }), complete: () => resolve({ ok }) },
+      {
+        next: (result) => (ok = !result.errors),
+        error: (errors) => resolve({ ok: false, errors: errors as Answer['errors'] }),
+        complete: () => resolve({ ok }),
+      },
     );
   });
 }
@@ -61,7 +76,9 @@ describe('new documents are parsed and validated one at a time, round robin betw
     // Once the first is answered, the rest wait in the attacker's queue.
     await started;
     const fresh = run(victim, chain('Victim', 3)).then((answer) => (order.push('victim-new'), answer));
-    const again = run(victim, cached, { taxableEntityId: ENTITY, activityId: a.activityId }).then((answer) => (order.push('victim-cached'), answer));
+    const again = run(victim, cached, { taxableEntityId: ENTITY, activityId: a.activityId }).then(
+      (answer) => (order.push('victim-cached'), answer),
+    );
     const answers = await Promise.all(flood);
     expect(await fresh).toEqual({ ok: true });
     expect(await again).toEqual({ ok: true });
@@ -91,14 +108,24 @@ describe('new documents are parsed and validated one at a time, round robin betw
     const { app, raw } = await startStack({ ...jwtEnv, MAX_FRAGMENTS: '10' });
     const client = connect(app.url, { connectionParams: { authorization: await bearer('user') } });
     const over = await run(client, chain('Over', 11));
-    expect(over.errors).toEqual([expect.objectContaining({ message: 'A document may define at most 10 fragments, got 11', extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(over.errors).toEqual([
+      expect.objectContaining({
+        message: 'A document may define at most 10 fragments, got 11',
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
     const http = await raw({ query: chain('Over', 11) }, { authorization: await bearer('user') });
     expect(http.status).toBe(400);
-    expect(http.json.errors).toEqual([expect.objectContaining({ message: 'A document may define at most 10 fragments, got 11', extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(http.json.errors).toEqual([
+      expect.objectContaining({
+        message: 'A document may define at most 10 fragments, got 11',
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
     expect(await run(client, chain('Under', 10))).toEqual({ ok: true });
   });
 
-  it('queues HTTP documents in the same queue: behind their own caller\'s backlog, ahead of another\'s', async () => {
+  it("queues HTTP documents in the same queue: behind their own caller's backlog, ahead of another's", async () => {
     const { app } = await startStack({ ...jwtEnv, MAX_PENDING_DOCUMENTS: '100' });
     const attacker = await bearer('attacker');
     const victim = await bearer('victim');
@@ -116,8 +143,12 @@ describe('new documents are parsed and validated one at a time, round robin betw
     );
     // Once the first is answered, the rest wait in the attacker's queue.
     await started;
-    const own = post(app.url, { query: chain('AttackerHttp', 3) }, { authorization: attacker }).then((r) => (order.push('attacker-http'), r));
-    const other = post(app.url, { query: chain('VictimHttp', 3) }, { authorization: victim }).then((r) => (order.push('victim-http'), r));
+    const own = post(app.url, { query: chain('AttackerHttp', 3) }, { authorization: attacker }).then(
+      (r) => (order.push('attacker-http'), r),
+    );
+    const other = post(app.url, { query: chain('VictimHttp', 3) }, { authorization: victim }).then(
+      (r) => (order.push('victim-http'), r),
+    );
     const [mine, theirs] = await Promise.all([own, other, ...flood]);
     expect(mine.status).toBe(200);
     expect(theirs.status).toBe(200);

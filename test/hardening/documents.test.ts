@@ -26,7 +26,12 @@ describe('documents from a hostile client', () => {
     const before = heapAfterGc();
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => errorsOf(client, spreadBomb(i))));
     for (const answer of answers) {
-      expect(answer).toEqual([expect.objectContaining({ message: expect.stringMatching(/Document contains more th\w+ 2000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+      expect(answer).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/Document contains more th\w+ 2000 tokens/),
+          extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+        }),
+      ]);
     }
     const grown = heapAfterGc() - before;
     // Before the fix each bomb was parsed, validated and cached: ~9.9 MB each, ~300 MB here.
@@ -64,7 +69,9 @@ describe('documents from a hostile client', () => {
     expect(introspection.json.errors).toBeUndefined();
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2 });
     const ok = await raw(
-      { query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${a.activityId}") { id status queuedCount } }` },
+      {
+        query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${a.activityId}") { id status queuedCount } }`,
+      },
       { 'X-Cleartax-Auth-Token': TOKEN },
     );
     expect(ok.json.data).toMatchObject({ uploadActivity: { status: 'QUEUED', queuedCount: 2 } });

@@ -10,7 +10,13 @@ const roomy = { MAX_ACTIVITY_IDS: '10000', MAX_OPERATION_IDS: '100000', MAX_BODY
 describe('variable coercion is bounded', () => {
   it('answers 10,000 invalid ids over HTTP with BAD_USER_INPUT only (the error limit included), and no upstream call', async () => {
     const { raw, simulator } = await startStack(roomy);
-    const { status, json } = await raw({ query: print(UploadActivitiesDocument), variables: { taxableEntityId: ENTITY, activityIds: invalidIds(10_000) } }, { 'X-Cleartax-Auth-Token': TOKEN });
+    const { status, json } = await raw(
+      {
+        query: print(UploadActivitiesDocument),
+        variables: { taxableEntityId: ENTITY, activityIds: invalidIds(10_000) },
+      },
+      { 'X-Cleartax-Auth-Token': TOKEN },
+    );
     expect(status).toBe(400);
     expect(json.errors!.length).toBeGreaterThan(0);
     expect(json.errors!.length).toBeLessThanOrEqual(51);
@@ -22,7 +28,10 @@ describe('variable coercion is bounded', () => {
     const { app, simulator } = await startStack(roomy);
     const errors = await new Promise<{ message: string; extensions?: { code?: string } }[]>((resolve) => {
       connect(app.url).subscribe(
-        { query: print(UploadActivitiesDocument), variables: { taxableEntityId: ENTITY, activityIds: invalidIds(10_000) } },
+        {
+          query: print(UploadActivitiesDocument),
+          variables: { taxableEntityId: ENTITY, activityIds: invalidIds(10_000) },
+        },
         { next: () => undefined, error: (error) => resolve(error as never), complete: () => resolve([]) },
       );
     });
@@ -34,8 +43,19 @@ describe('variable coercion is bounded', () => {
 
   it('refuses a list longer than MAX_ACTIVITY_IDS before coercing it', async () => {
     const { raw } = await startStack({ MAX_BODY_BYTES: '1048576' });
-    const { status, json } = await raw({ query: print(UploadActivitiesDocument), variables: { taxableEntityId: ENTITY, activityIds: invalidIds(5_000) } }, { 'X-Cleartax-Auth-Token': TOKEN });
+    const { status, json } = await raw(
+      {
+        query: print(UploadActivitiesDocument),
+        variables: { taxableEntityId: ENTITY, activityIds: invalidIds(5_000) },
+      },
+      { 'X-Cleartax-Auth-Token': TOKEN },
+    );
     expect(status).toBe(400);
-    expect(json.errors).toEqual([expect.objectContaining({ message: 'activityIds may list at most 100 ids, got 5000', extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(json.errors).toEqual([
+      expect.objectContaining({
+        message: 'activityIds may list at most 100 ids, got 5000',
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
   });
 });

@@ -27,7 +27,12 @@ async function openSocket(httpUrl: string) {
 describe('WebSocket message rate: a token bucket whose burst admits a full set of subscriptions', () => {
   it('serves connection_init plus MAX_SUBSCRIPTIONS_PER_CONNECTION subscribes and a few pings within one second, as a board does on load', async () => {
     const { app, simulator } = await startStack();
-    const ids = Array.from({ length: 100 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false }).activityId);
+    const ids = Array.from(
+      { length: 100 },
+      () =>
+        simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false })
+          .activityId,
+    );
     const client = await openSocket(app.url);
     // As graphql-ws clients and Apollo Client do on load: connection_init, and once it is
     // acknowledged, every subscribe in one synchronous burst, within the same second.
@@ -38,7 +43,10 @@ describe('WebSocket message rate: a token bucket whose burst admits a full set o
         JSON.stringify({
           id: String(i),
           type: 'subscribe',
-          payload: { query: print(UploadActivityStatusChangedDocument), variables: { taxableEntityId: ENTITY, activityId } },
+          payload: {
+            query: print(UploadActivityStatusChangedDocument),
+            variables: { taxableEntityId: ENTITY, activityId },
+          },
         }),
       ),
     );
@@ -59,7 +67,8 @@ describe('WebSocket message rate: a token bucket whose burst admits a full set o
     client.socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: TOKEN } }));
     // 30 pings every 100 ms, for 2 s at most: 300 a second against a refill of 100.
     for (let tick = 0; tick < 20 && client.closed === undefined; tick++) {
-      for (let i = 0; i < 30 && client.socket.readyState === WebSocket.OPEN; i++) client.socket.send(JSON.stringify({ type: 'ping' }));
+      for (let i = 0; i < 30 && client.socket.readyState === WebSocket.OPEN; i++)
+        client.socket.send(JSON.stringify({ type: 'ping' }));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await expect.poll(() => client.closed, { timeout: 5_000 }).toEqual({ code: 1008, reason: 'Too many messages' });

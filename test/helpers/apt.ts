@@ -16,7 +16,9 @@ export function ensureDebianPackage(binary: string, debianPackage: string): void
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   } catch (error) {
-    throw new Error(`These tests need the Debian package "${debianPackage}" (${binary}); installing it with apt-get failed: ${(error as Error).message}`);
+    throw new Error(
+      `These tests need the Debian package "${debianPackage}" (${binary}); installing it with apt-get failed: ${(error as Error).message}`,
+    );
   }
   if (!existsSync(binary)) throw new Error(`apt-get installed "${debianPackage}", but ${binary} is still missing`);
 }

@@ -13,7 +13,13 @@ export async function rsaKey(kid: string) {
 }
 
 /** Signs `claims` (exp one hour ahead unless given) with `key` and `alg`. */
-export function sign(claims: JWTPayload, key: CryptoKey | Uint8Array, alg: string, kid?: string, options: { omitExp?: boolean } = {}): Promise<string> {
+export function sign(
+  claims: JWTPayload,
+  key: CryptoKey | Uint8Array,
+  alg: string,
+  kid?: string,
+  options: { omitExp?: boolean } = {},
+): Promise<string> {
   let jwt = new SignJWT(claims).setProtectedHeader({ alg, ...(kid ? { kid } : {}) }).setIssuedAt();
   if (!options.omitExp && claims.exp === undefined) jwt = jwt.setExpirationTime('1h');
   return jwt.sign(key);
@@ -34,7 +40,9 @@ export async function startJwks(keys: JWK[]) {
     state.fetches += 1;
     switch (state.mode) {
       case 'ok':
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: state.keys }));
       case 'error':
         return void res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
       case 'garbage':

@@ -15,10 +15,20 @@ export function requestsFor(stack: Pick<Stack, 'simulator'>, activityId: string)
  * that were still polled would have been polled about as often meanwhile.
  */
 export async function letPollsPass(stack: Pick<Stack, 'app' | 'simulator'>, count: number): Promise<void> {
-  const sentinel = stack.simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 1, isAuto: false });
+  const sentinel = stack.simulator.createActivity({
+    taxableEntityId: ENTITY,
+    status: 'QUEUED',
+    queuedCount: 1,
+    isAuto: false,
+  });
   const client = connect(stack.app.url);
-  const sub = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: sentinel.activityId });
-  await expect.poll(() => requestsFor(stack, sentinel.activityId), { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(count);
+  const sub = record(client, UploadActivityStatusChangedDocument, {
+    taxableEntityId: ENTITY,
+    activityId: sentinel.activityId,
+  });
+  await expect
+    .poll(() => requestsFor(stack, sentinel.activityId), { timeout: 10_000, interval: 5 })
+    .toBeGreaterThanOrEqual(count);
   sub.unsubscribe();
   await client.dispose();
 }

@@ -14,7 +14,8 @@ const RESERVATIONS = join(tmpdir(), 'upload-status-gateway-test-redis-ports');
 function portRange(): { low: number; high: number } {
   let ephemeralLow = 32768;
   try {
-    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+    ephemeralLow =
+      Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
   } catch {
     // Not Linux: keep the usual default.
   }
@@ -84,7 +85,11 @@ class PortInUseError extends Error {}
 
 /** Runs redis-server on `port` until it accepts connections; PortInUseError when the port is taken. */
 async function spawnRedis(port: number, args: readonly string[]): Promise<ChildProcess> {
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    REDIS_SERVER,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -102,7 +107,11 @@ async function spawnRedis(port: number, args: readonly string[]): Promise<ChildP
     child.stderr!.on('data', read);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(out.includes('Address already in use') ? new PortInUseError(`port ${port} is in use`) : new Error(`redis-server exited with ${code}:\n${out}`));
+      reject(
+        out.includes('Address already in use')
+          ? new PortInUseError(`port ${port} is in use`)
+          : new Error(`redis-server exited with ${code}:\n${out}`),
+      );
     });
   });
   return child;

@@ -49,7 +49,10 @@ describe('Query.uploadActivities', () => {
   it('rejects a malformed id in the list before anything reaches upstream', async () => {
     const { simulator, query } = await startStack();
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
-    const result = await query(UploadActivitiesDocument, { taxableEntityId: ENTITY, activityIds: [a.activityId, 'nope'] });
+    const result = await query(UploadActivitiesDocument, {
+      taxableEntityId: ENTITY,
+      activityIds: [a.activityId, 'nope'],
+    });
     expect(result.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect(simulator.stats.requests).toBe(0);
   });
@@ -58,7 +61,9 @@ describe('Query.uploadActivities', () => {
 describe('batching and dedupe, counted at the upstream', () => {
   it('costs one upstream request per distinct activity for any mix of list entries and aliases', async () => {
     const { simulator, raw } = await startStack();
-    const [a, b, c] = ['INIT', 'QUEUED', 'PROCESSING'].map((status) => simulator.createActivity({ taxableEntityId: ENTITY, status }));
+    const [a, b, c] = ['INIT', 'QUEUED', 'PROCESSING'].map((status) =>
+      simulator.createActivity({ taxableEntityId: ENTITY, status }),
+    );
     const list = [a, a, b, b, c].map((x) => `"${x!.activityId}"`).join(', ');
     const result = await raw(
       {
@@ -73,7 +78,13 @@ describe('batching and dedupe, counted at the upstream', () => {
     );
     expect(result.json.errors).toBeUndefined();
     expect(result.json.data).toMatchObject({
-      list: [{ status: 'INIT' }, { status: 'INIT' }, { status: 'QUEUED' }, { status: 'QUEUED' }, { status: 'PROCESSING' }],
+      list: [
+        { status: 'INIT' },
+        { status: 'INIT' },
+        { status: 'QUEUED' },
+        { status: 'QUEUED' },
+        { status: 'PROCESSING' },
+      ],
       one: { status: 'INIT' },
       again: { rawStatus: 'INIT' },
     });
@@ -85,7 +96,9 @@ describe('batching and dedupe, counted at the upstream', () => {
     const { simulator, app, query } = await startStack();
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING' });
     const release = simulator.hold();
-    const pending = Array.from({ length: 200 }, () => query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
+    const pending = Array.from({ length: 200 }, () =>
+      query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }),
+    );
     // Release upstream only once every request has reached the StatusSource.
     await expect.poll(() => app.source.stats.upstream + app.source.stats.coalesced, { timeout: 15_000 }).toBe(200);
     release();
@@ -97,7 +110,12 @@ describe('batching and dedupe, counted at the upstream', () => {
 
   it('reads non-terminal activities fresh every time, but a terminal one from upstream once', async () => {
     const { simulator, query } = await startStack();
-    const moving = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
+    const moving = simulator.createActivity({
+      taxableEntityId: ENTITY,
+      status: 'QUEUED',
+      queuedCount: 2,
+      isAuto: false,
+    });
     const done = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
     const first = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: moving.activityId });
     simulator.setState(ENTITY, moving.activityId, { queuedCount: 1 });
@@ -129,7 +147,11 @@ describe('batching and dedupe, counted at the upstream', () => {
     simulator.setTokenStatus('bad-token', 401);
     const release = simulator.hold();
     const good = query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
-    const bad = query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: 'bad-token' });
+    const bad = query(
+      UploadActivityDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+      { token: 'bad-token' },
+    );
     await expect.poll(() => simulator.stats.inFlight, { timeout: 5000 }).toBe(2);
     release();
     const [goodResult, badResult] = await Promise.all([good, bad]);
@@ -139,7 +161,11 @@ describe('batching and dedupe, counted at the upstream', () => {
 
     // The good token's terminal answer is cached; the bad token still gets its own 401
     // (remembered at the edge now: ClearTax refused it a moment ago, so no second call).
-    const badAgain = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: 'bad-token' });
+    const badAgain = await query(
+      UploadActivityDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+      { token: 'bad-token' },
+    );
     const goodAgain = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
     expect(badAgain.data!.uploadActivity).toBeNull();
     expect(badAgain.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
@@ -150,7 +176,10 @@ describe('batching and dedupe, counted at the upstream', () => {
 
   it('keeps at most UPSTREAM_MAX_CONCURRENCY requests in flight, the rest waiting in order', async () => {
     const { simulator, query } = await startStack({ UPSTREAM_MAX_CONCURRENCY: '4' }, { delayMs: 20 });
-    const ids = Array.from({ length: 24 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED' }).activityId);
+    const ids = Array.from(
+      { length: 24 },
+      () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED' }).activityId,
+    );
     const result = await query(UploadActivitiesDocument, { taxableEntityId: ENTITY, activityIds: ids });
     expect(result.data!.uploadActivities.every((x) => x?.status === 'UPLOADED')).toBe(true);
     expect(simulator.stats.requests).toBe(24);

@@ -38,7 +38,12 @@ describe('npm start (src/main.ts)', () => {
       }),
     });
     const body = (await response.json()) as { data: { uploadActivity: Record<string, unknown> } };
-    expect(body.data.uploadActivity).toMatchObject({ status: 'PROCESSED', rawStatus: 'PROCESSED', queuedCount: 0, isTerminal: true });
+    expect(body.data.uploadActivity).toMatchObject({
+      status: 'PROCESSED',
+      rawStatus: 'PROCESSED',
+      queuedCount: 0,
+      isTerminal: true,
+    });
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
@@ -60,7 +65,9 @@ describe('npm start (src/main.ts)', () => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `{ uploadActivity(taxableEntityId: "${entity}", activityId: "${activity}") { status } }` }),
+      body: JSON.stringify({
+        query: `{ uploadActivity(taxableEntityId: "${entity}", activityId: "${activity}") { status } }`,
+      }),
     });
     expect(await response.json()).toEqual({ data: { uploadActivity: { status: 'PROCESSED' } } });
     expect((await fetch(url.replace(/\/graphql$/, '/'))).status).toBe(200);
@@ -101,7 +108,9 @@ describe('npm start (src/main.ts)', () => {
       fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-Cleartax-Auth-Token': 'demo' },
-        body: JSON.stringify({ query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${i}2222222-3333-4444-8555-666666666666") { status } }` }),
+        body: JSON.stringify({
+          query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${i}2222222-3333-4444-8555-666666666666") { status } }`,
+        }),
       }).then(async (response) => ({
         status: response.status,
         body: (await response.json()) as { errors: { message: string; extensions: { code: string } }[] },
@@ -116,7 +125,10 @@ describe('npm start (src/main.ts)', () => {
     expect(code).toBe(0);
     for (const { status, body, afterSigtermMs } of await Promise.all(answers)) {
       expect(status).toBe(200);
-      expect(body.errors[0]).toMatchObject({ message: 'The gateway is shutting down', extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+      expect(body.errors[0]).toMatchObject({
+        message: 'The gateway is shutting down',
+        extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+      });
       // Not cut short: the reads had the drain, aborted only in its last fifth (at 1.6 s of 2 s).
       // A busy machine can only make this later.
       expect(afterSigtermMs).toBeGreaterThanOrEqual(1500);
@@ -131,20 +143,28 @@ describe('npm start (src/main.ts)', () => {
     await expect.poll(output, { timeout: 15_000, interval: 50 }).toContain('GraphQL:');
     const { port } = new URL(/GraphQL:\s+(\S+)/.exec(output())![1]!);
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        new Promise<void>((resolve) => {
-          const socket = connectSocket(Number(port), '127.0.0.1', () => {
-            // Headers promise a body that never fully comes; then the client is gone.
-            socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"query":`);
-            setTimeout(() => (i % 2 ? socket.destroy() : socket.resetAndDestroy()), 20);
-          });
-          socket.on('error', () => undefined);
-          socket.on('close', () => resolve());
-        }),
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connectSocket(Number(port), '127.0.0.1', () => {
+              // Headers promise a body that never fully comes; then the client is gone.
+              socket.write(
+                `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"query":`,
+              );
+              setTimeout(() => (i % 2 ? socket.destroy() : socket.resetAndDestroy()), 20);
+            });
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve());
+          }),
       ),
     );
     // And a client's malformed body: a JSON error for the client, no stack or body on stderr.
-    const malformed = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{secret-ish' });
+    const malformed = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{secret-ish',
+    });
     expect(malformed.status).toBe(400);
     child.kill('SIGTERM');
     await once(child, 'exit');
@@ -154,4 +174,3 @@ describe('npm start (src/main.ts)', () => {
     expect(output()).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 });
-

@@ -15,21 +15,27 @@ const MISSING = '99999999-9999-4999-8999-999999999999';
 /** Short intervals: every poll-driven test runs in well under a second per state. */
 const FAST = { POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '80', UPSTREAM_RETRY_BASE_MS: '1' };
 
-const summary = (e: { data?: { uploadActivityStatusChanged?: { status: string; queuedCount: number | null } } | null }) =>
-  `${e.data?.uploadActivityStatusChanged?.status}:${e.data?.uploadActivityStatusChanged?.queuedCount}`;
+const summary = (e: {
+  data?: { uploadActivityStatusChanged?: { status: string; queuedCount: number | null } } | null;
+}) => `${e.data?.uploadActivityStatusChanged?.status}:${e.data?.uploadActivityStatusChanged?.queuedCount}`;
 
 describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
   it('delivers the whole lifecycle in order, once per change, then completes', async () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, queueLength: 2 });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     const expected = ['INIT:0', 'UPLOADED:0', 'QUEUED:2', 'QUEUED:1', 'PROCESSING:0', 'PROCESSED:0'];
     for (let i = 0; i < expected.length; i++) {
       await expect.poll(() => sub.events.length, { timeout: 5000, interval: 5 }).toBe(i + 1);
       if (i === expected.length - 1) break;
       // Let several unchanged polls pass: none of them may produce an event.
       const before = simulator.stats.requests;
-      await expect.poll(() => simulator.stats.requests, { timeout: 5000, interval: 5 }).toBeGreaterThanOrEqual(before + 2);
+      await expect
+        .poll(() => simulator.stats.requests, { timeout: 5000, interval: 5 })
+        .toBeGreaterThanOrEqual(before + 2);
       simulator.step();
     }
     await sub.done;
@@ -42,7 +48,10 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
   it('delivers ABORTED with its errorMessage, then completes', async () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING', isAuto: false });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => sub.events.length).toBe(1);
     simulator.setState(ENTITY, a.activityId, { status: 'ABORTED', errorMessage: 'Row 7: invalid HSN code' });
     await sub.done;
@@ -55,7 +64,10 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
   it('completes at once for an already terminal activity', async () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await sub.done;
     expect(sub.events.map(summary)).toEqual(['PROCESSED:0']);
     expect(simulator.stats.requests).toBe(1);
@@ -63,7 +75,10 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
 
   it('delivers NOT_FOUND as an error, then completes and stops polling', async () => {
     const { app, simulator } = await startStack(FAST);
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: MISSING });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: MISSING,
+    });
     await sub.done;
     expect(sub.events).toHaveLength(1);
     expect(sub.events[0]!.data).toBeNull();
@@ -83,7 +98,10 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
     simulator.setTokenStatus(TOKEN, status);
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await sub.done;
     expect(sub.events.map((e) => e.errors?.[0]?.extensions?.code)).toEqual([code]);
     expect(JSON.stringify(sub.events)).not.toContain(TOKEN);
@@ -93,9 +111,15 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '5000' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false });
     const client = connect(app.url);
-    const first = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const first = record(client, UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => first.events.length).toBe(1);
-    const second = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const second = record(client, UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => second.events.length).toBe(1);
     expect(summary(second.events[0]!)).toBe('QUEUED:4');
     expect(simulator.stats.requests).toBe(1);
@@ -108,12 +132,18 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     const { app, simulator } = stack;
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
     const client = connect(app.url);
-    const first = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const first = record(client, UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => first.events.length).toBe(1);
     // Unchanged polls space out (x1.5 each): after 12 they are over 100 ms apart, and the known state ages.
     await expect.poll(() => requestsFor(stack, a.activityId), { timeout: 10_000 }).toBeGreaterThanOrEqual(12);
     const subscribedAt = Date.now();
-    const late = record(client, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const late = record(client, UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => late.events.length).toBe(1);
     const lateState = late.events[0]!.data!.uploadActivityStatusChanged;
     expect(lateState.status).toBe('UPLOADED');
@@ -123,11 +153,16 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
 
   it('costs at most one upstream request per interval for 100 subscribers, and stops polling when they leave', async () => {
     const interval = 50;
-    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: String(interval) });
+    const { app, simulator } = await startStack({
+      POLL_INTERVAL_MS: String(interval),
+      POLL_MAX_INTERVAL_MS: String(interval),
+    });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSING', isAuto: false });
     const clients = Array.from({ length: 100 }, () => connect(app.url));
     const started = Date.now();
-    const subs = clients.map((c) => record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
+    const subs = clients.map((c) =>
+      record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }),
+    );
     await expect.poll(() => subs.every((s) => s.events.length === 1), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => simulator.stats.requests, { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(6);
     const elapsed = Date.now() - started;
@@ -149,7 +184,9 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     const { app, simulator } = stack;
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false });
     const clients = Array.from({ length: 5 }, () => connect(app.url));
-    const subs = clients.map((c) => record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }));
+    const subs = clients.map((c) =>
+      record(c, UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId }),
+    );
     await expect.poll(() => subs.every((s) => s.events.length === 1)).toBe(true);
     await expect.poll(() => requestsFor(stack, a.activityId)).toBeGreaterThanOrEqual(3);
     await Promise.all(clients.map((c) => c.dispose()));
@@ -167,12 +204,17 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     const FAILED_POLLS = 8;
     const { app, simulator } = await startStack({ POLL_INTERVAL_MS: String(interval), POLL_MAX_INTERVAL_MS: '80' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => sub.events.length).toBe(1);
     simulator.addFault({ status: 500, times: Infinity });
     const before = simulator.stats.requests;
     const outageStart = Date.now();
-    await expect.poll(() => simulator.stats.requests - before, { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(FAILED_POLLS);
+    await expect
+      .poll(() => simulator.stats.requests - before, { timeout: 10_000, interval: 5 })
+      .toBeGreaterThanOrEqual(FAILED_POLLS);
     const outageMs = Date.now() - outageStart;
     simulator.clearFaults();
     simulator.setState(ENTITY, a.activityId, { queuedCount: 1 });
@@ -184,18 +226,29 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
   });
 
   it('says isStale: true with the last known state once polls have failed for STALE_AFTER_MS, and false with the next good poll', async () => {
-    const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '20', STALE_AFTER_MS: '60' });
+    const { app, simulator } = await startStack({
+      POLL_INTERVAL_MS: '10',
+      POLL_MAX_INTERVAL_MS: '20',
+      STALE_AFTER_MS: '60',
+    });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => sub.events.length).toBe(1);
     simulator.addFault({ status: 503, times: Infinity });
     await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
     // A newcomer during the outage hears the same: last known state, stale.
-    const late = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const late = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => late.events.length).toBe(1);
     simulator.clearFaults();
     await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(3);
-    const seen = (e: (typeof sub.events)[number]) => `${e.data!.uploadActivityStatusChanged.queuedCount}:${e.data!.uploadActivityStatusChanged.isStale}`;
+    const seen = (e: (typeof sub.events)[number]) =>
+      `${e.data!.uploadActivityStatusChanged.queuedCount}:${e.data!.uploadActivityStatusChanged.isStale}`;
     expect(sub.events.map(seen)).toEqual(['4:false', '4:true', '4:false']);
     await expect.poll(() => late.events.map(seen)).toEqual(['4:true', '4:false']);
   });
@@ -203,9 +256,14 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
   it('shows delivery lag on /metrics', async () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2, isAuto: false });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => sub.events.length).toBe(1);
-    const before = Number(/^gateway_delivery_lag_seconds_count (\d+)$/m.exec(await (await fetch(app.metricsUrl)).text())?.[1]);
+    const before = Number(
+      /^gateway_delivery_lag_seconds_count (\d+)$/m.exec(await (await fetch(app.metricsUrl)).text())?.[1],
+    );
     simulator.setState(ENTITY, a.activityId, { queuedCount: 1 });
     await expect.poll(() => sub.events.length).toBe(2);
     const text = await (await fetch(app.metricsUrl)).text();
@@ -219,10 +277,19 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
     // buffers; graphql-ws then waits on its write and the subscriber's undelivered events pile up
     // (at most one per activity).
     const message = (round: number) => `round ${round} `.padEnd(60_000, 'x');
-    const ids = Array.from({ length: N }, () =>
-      simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 1, errorMessage: message(0), isAuto: false }).activityId,
+    const ids = Array.from(
+      { length: N },
+      () =>
+        simulator.createActivity({
+          taxableEntityId: ENTITY,
+          status: 'QUEUED',
+          queuedCount: 1,
+          errorMessage: message(0),
+          isAuto: false,
+        }).activityId,
     );
-    const queueMax = async () => Number(/^gateway_subscriber_queue_max (\d+)$/m.exec(await (await fetch(app.metricsUrl)).text())?.[1]);
+    const queueMax = async () =>
+      Number(/^gateway_subscriber_queue_max (\d+)$/m.exec(await (await fetch(app.metricsUrl)).text())?.[1]);
 
     const socket = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     onTestFinished(() => socket.terminate());
@@ -235,7 +302,10 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
       JSON.stringify({
         id: '1',
         type: 'subscribe',
-        payload: { query: print(UploadActivitiesStatusChangedDocument), variables: { taxableEntityId: ENTITY, activityIds: ids } },
+        payload: {
+          query: print(UploadActivitiesStatusChangedDocument),
+          variables: { taxableEntityId: ENTITY, activityIds: ids },
+        },
       }),
     );
     const nexts = () => received.filter((m) => m.type === 'next').length;
@@ -248,7 +318,12 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
       const polled = ids.map((id) => requestsFor({ simulator }, id));
       for (const id of ids) simulator.setState(ENTITY, id, { errorMessage: message(round) });
       // Every activity read again after its change: the change is the subscriber's to take.
-      await expect.poll(() => ids.every((id, i) => requestsFor({ simulator }, id) > polled[i]! + 1), { timeout: 5000, interval: 5 }).toBe(true);
+      await expect
+        .poll(() => ids.every((id, i) => requestsFor({ simulator }, id) > polled[i]! + 1), {
+          timeout: 5000,
+          interval: 5,
+        })
+        .toBe(true);
       backlog = await queueMax();
     }
     expect(backlog).toBeGreaterThanOrEqual(N / 2);
@@ -262,7 +337,10 @@ describe('Subscription.uploadActivityStatusChanged over graphql-ws', () => {
   it('honours Retry-After from a 429, clamped to POLL_MAX_INTERVAL_MS, before polling again', async () => {
     const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '10', POLL_MAX_INTERVAL_MS: '300' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await expect.poll(() => sub.events.length).toBe(1);
     // Retry-After 3 s is longer than the 300 ms ceiling: the poller waits 300 ms, not 3 s and not its
     // own 15-25 ms backoff.
@@ -294,9 +372,16 @@ describe('Subscription.uploadActivitiesStatusChanged', () => {
     expect(sub.isDone).toBe(false);
     simulator.setState(ENTITY, b.activityId, { status: 'ABORTED', errorMessage: 'bad file', queuedCount: 0 });
     await sub.done;
-    const seen = sub.events.map((e) => `${e.data!.uploadActivitiesStatusChanged.activityId}:${e.data!.uploadActivitiesStatusChanged.status}`);
+    const seen = sub.events.map(
+      (e) => `${e.data!.uploadActivitiesStatusChanged.activityId}:${e.data!.uploadActivitiesStatusChanged.status}`,
+    );
     expect(seen.sort()).toEqual(
-      [`${a.activityId}:PROCESSING`, `${b.activityId}:QUEUED`, `${a.activityId}:PROCESSED`, `${b.activityId}:ABORTED`].sort(),
+      [
+        `${a.activityId}:PROCESSING`,
+        `${b.activityId}:QUEUED`,
+        `${a.activityId}:PROCESSED`,
+        `${b.activityId}:ABORTED`,
+      ].sort(),
     );
     expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
   });
@@ -304,9 +389,14 @@ describe('Subscription.uploadActivitiesStatusChanged', () => {
   it('delivers an unknown activity as its own error while the others go on', async () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false });
-    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, { taxableEntityId: ENTITY, activityIds: [a.activityId, MISSING] });
+    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityIds: [a.activityId, MISSING],
+    });
     await expect.poll(() => sub.events.length).toBe(2);
-    expect(sub.events.map((e) => e.errors?.[0]?.extensions?.code ?? e.data!.uploadActivitiesStatusChanged.status).sort()).toEqual(['NOT_FOUND', 'UPLOADED']);
+    expect(
+      sub.events.map((e) => e.errors?.[0]?.extensions?.code ?? e.data!.uploadActivitiesStatusChanged.status).sort(),
+    ).toEqual(['NOT_FOUND', 'UPLOADED']);
     expect(sub.isDone).toBe(false);
     simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED' });
     await sub.done;
@@ -316,9 +406,20 @@ describe('Subscription.uploadActivitiesStatusChanged', () => {
   it('rejects more than MAX_ACTIVITY_IDS ids with BAD_USER_INPUT and no upstream call', async () => {
     const { app, simulator } = await startStack({ ...FAST, MAX_ACTIVITY_IDS: '2' });
     const ids = [1, 2, 3].map(() => simulator.createActivity({ taxableEntityId: ENTITY }).activityId);
-    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, { taxableEntityId: ENTITY, activityIds: ids });
-    const refusal = await sub.done.then(() => undefined, (errors: unknown) => errors);
-    expect(refusal).toEqual([expect.objectContaining({ message: 'activityIds may list at most 2 ids, got 3', extensions: { code: 'BAD_USER_INPUT' } })]);
+    const sub = record(connect(app.url), UploadActivitiesStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityIds: ids,
+    });
+    const refusal = await sub.done.then(
+      () => undefined,
+      (errors: unknown) => errors,
+    );
+    expect(refusal).toEqual([
+      expect.objectContaining({
+        message: 'activityIds may list at most 2 ids, got 3',
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
     expect(simulator.stats.requests).toBe(0);
     expect(app.watcher.size).toEqual({ keys: 0, subscriptions: 0 });
   });
@@ -349,7 +450,10 @@ describe('WebSocket transport', () => {
     const { app, simulator } = await startStack(FAST);
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED' });
     simulator.setTokenStatus('other', 401);
-    const sub = record(connect(app.url, { connectionParams }), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
+    const sub = record(connect(app.url, { connectionParams }), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: a.activityId,
+    });
     await sub.done;
     expect(sub.events.map(summary)).toEqual(['PROCESSED:0']);
   });
@@ -357,7 +461,12 @@ describe('WebSocket transport', () => {
   it("never lends the server's token in passthrough mode: a connection without its own is refused", async () => {
     const { app } = await startStack({ ...FAST, CLEARTAX_AUTH_TOKEN: 'server-token' });
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-      connect(app.url, { connectionParams: {}, lazy: false, onNonLazyError: () => undefined, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
+      connect(app.url, {
+        connectionParams: {},
+        lazy: false,
+        onNonLazyError: () => undefined,
+        on: { closed: (event) => resolve(event as { code: number; reason: string }) },
+      });
     });
     expect(await closed).toMatchObject({ code: 4403 });
   });
@@ -365,15 +474,32 @@ describe('WebSocket transport', () => {
   it('validates like HTTP: a malformed UUID is refused before anything reaches upstream', async () => {
     const { app, simulator } = await startStack(FAST);
     // Variables are coerced before execution (with the limits that need them): refused as a whole, like any refusal.
-    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, { taxableEntityId: ENTITY, activityId: 'nope' });
-    const malformed = await sub.done.then(() => undefined, (errors: unknown) => errors);
-    expect(malformed).toEqual([expect.objectContaining({ message: expect.stringContaining('"$activityId"'), extensions: { code: 'BAD_USER_INPUT' } })]);
+    const sub = record(connect(app.url), UploadActivityStatusChangedDocument, {
+      taxableEntityId: ENTITY,
+      activityId: 'nope',
+    });
+    const malformed = await sub.done.then(
+      () => undefined,
+      (errors: unknown) => errors,
+    );
+    expect(malformed).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('"$activityId"'),
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
     expect(sub.events).toEqual([]);
     const invalid = record(connect(app.url), { kind: 'Document', definitions: [] } as never, {});
-    const refusal = await invalid.done.then(() => undefined, (errors: unknown) => errors);
+    const refusal = await invalid.done.then(
+      () => undefined,
+      (errors: unknown) => errors,
+    );
     expect(refusal).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
     const unknownField = record(connect(app.url), parse('subscription { nope }') as never, {});
-    const invalidDocument = await unknownField.done.then(() => undefined, (errors: unknown) => errors);
+    const invalidDocument = await unknownField.done.then(
+      () => undefined,
+      (errors: unknown) => errors,
+    );
     expect(invalidDocument).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
     expect(simulator.stats.requests).toBe(0);
   });
@@ -404,8 +530,13 @@ describe('WebSocket transport', () => {
     const second = record(client, UploadActivityStatusChangedDocument, vars);
     await expect.poll(() => first.events.length + second.events.length).toBe(2);
     const third = record(client, UploadActivityStatusChangedDocument, vars);
-    const error = await third.done.then(() => undefined, (e: unknown) => e);
-    expect(error).toEqual([{ message: 'A connection may hold at most 2 subscriptions', extensions: { code: 'BAD_USER_INPUT' } }]);
+    const error = await third.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toEqual([
+      { message: 'A connection may hold at most 2 subscriptions', extensions: { code: 'BAD_USER_INPUT' } },
+    ]);
     first.unsubscribe();
     await expect.poll(() => app.watcher.size.subscriptions).toBe(1);
     const fourth = record(client, UploadActivityStatusChangedDocument, vars);
@@ -414,7 +545,12 @@ describe('WebSocket transport', () => {
 
   it('leaves zero pollers and refcounts after 500 clients connect, subscribe and drop at once', async () => {
     const { app, simulator } = await startStack({ POLL_INTERVAL_MS: '20', POLL_MAX_INTERVAL_MS: '40' });
-    const ids = Array.from({ length: 10 }, () => simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false }).activityId);
+    const ids = Array.from(
+      { length: 10 },
+      () =>
+        simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 3, isAuto: false })
+          .activityId,
+    );
     const wsUrl = app.url.replace(/^http/, 'ws');
     const sockets = Array.from({ length: 500 }, (_, i) => {
       const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
@@ -426,7 +562,8 @@ describe('WebSocket transport', () => {
             id: '1',
             type: 'subscribe',
             payload: {
-              query: 'subscription($e: UUID!, $a: UUID!) { uploadActivityStatusChanged(taxableEntityId: $e, activityId: $a) { status } }',
+              query:
+                'subscription($e: UUID!, $a: UUID!) { uploadActivityStatusChanged(taxableEntityId: $e, activityId: $a) { status } }',
               variables: { e: ENTITY, a: ids[i % ids.length] },
             },
           }),
@@ -438,7 +575,9 @@ describe('WebSocket transport', () => {
       return socket;
     });
     await expect.poll(() => sockets.every((s) => s.readyState === WebSocket.CLOSED), { timeout: 15_000 }).toBe(true);
-    await expect.poll(() => ({ ...app.watcher.size, connections: app.connections }), { timeout: 5000 }).toEqual({ keys: 0, subscriptions: 0, connections: 0 });
+    await expect
+      .poll(() => ({ ...app.watcher.size, connections: app.connections }), { timeout: 5000 })
+      .toEqual({ keys: 0, subscriptions: 0, connections: 0 });
     const whenGone = ids.map((id) => requestsFor({ simulator }, id));
     await letPollsPass({ app, simulator }, 6);
     // At most a poll already on the wire per activity; nothing after it.

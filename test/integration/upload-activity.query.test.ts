@@ -40,7 +40,12 @@ describe('Query.uploadActivity over HTTP against the simulator', () => {
     const { simulator, query } = await startStack();
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'VALIDATING', queuedCount: null });
     const result = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId });
-    expect(result.data!.uploadActivity).toMatchObject({ status: 'UNKNOWN', rawStatus: 'VALIDATING', isTerminal: false, queuedCount: null });
+    expect(result.data!.uploadActivity).toMatchObject({
+      status: 'UNKNOWN',
+      rawStatus: 'VALIDATING',
+      isTerminal: false,
+      queuedCount: null,
+    });
   });
 
   it('follows the simulated lifecycle step by step', async () => {
@@ -62,14 +67,21 @@ describe('Query.uploadActivity over HTTP against the simulator', () => {
     expect(result.errors).toHaveLength(1);
     expect(result.errors![0]).toMatchObject({
       path: ['uploadActivity'],
-      extensions: { code: 'NOT_FOUND', upstream: { httpStatus: 404, code: '404', message: `No activity found for id ${MISSING}` } },
+      extensions: {
+        code: 'NOT_FOUND',
+        upstream: { httpStatus: 404, code: '404', message: `No activity found for id ${MISSING}` },
+      },
     });
   });
 
   it('answers UNAUTHENTICATED without calling upstream when there is no token', async () => {
     const { simulator, query } = await startStack();
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
-    const result = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: null });
+    const result = await query(
+      UploadActivityDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+      { token: null },
+    );
     expect(result.data!.uploadActivity).toBeNull();
     expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     expect(simulator.stats.requests).toBe(0);
@@ -78,10 +90,19 @@ describe('Query.uploadActivity over HTTP against the simulator', () => {
   it("never lends the server's token in passthrough mode, and warns at start-up that it is ignored", async () => {
     const { simulator, query, logs } = await startStack({ CLEARTAX_AUTH_TOKEN: 'server-token', LOG_LEVEL: 'warn' });
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED' });
-    const result = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: null });
+    const result = await query(
+      UploadActivityDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+      { token: null },
+    );
     expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     expect(simulator.stats.requests).toBe(0);
-    expect(logs).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining('CLEARTAX_AUTH_TOKEN is ignored with AUTH_MODE=passthrough') }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringContaining('CLEARTAX_AUTH_TOKEN is ignored with AUTH_MODE=passthrough'),
+      }),
+    );
   });
 
   it('maps upstream 401 to UNAUTHENTICATED and 403 to FORBIDDEN, never echoing the token', async () => {
@@ -89,8 +110,16 @@ describe('Query.uploadActivity over HTTP against the simulator', () => {
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
     simulator.setTokenStatus('revoked', 401);
     simulator.setTokenStatus('other-tenant', 403);
-    const revoked = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: 'revoked' });
-    const other = await query(UploadActivityDocument, { taxableEntityId: ENTITY, activityId: a.activityId }, { token: 'other-tenant' });
+    const revoked = await query(
+      UploadActivityDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+      { token: 'revoked' },
+    );
+    const other = await query(
+      UploadActivityDocument,
+      { taxableEntityId: ENTITY, activityId: a.activityId },
+      { token: 'other-tenant' },
+    );
     expect(revoked.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', upstream: { httpStatus: 401 } });
     expect(other.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', upstream: { httpStatus: 403 } });
     expect(JSON.stringify([revoked, other])).not.toMatch(/revoked|other-tenant/);
@@ -144,8 +173,12 @@ describe('HTTP transport', () => {
   it('serves GET /graphql with a preflight header and blocks it without (CSRF prevention)', async () => {
     const { app, simulator } = await startStack();
     const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 2 });
-    const query = encodeURIComponent(`{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${a.activityId}") { status queuedCount } }`);
-    const ok = await fetch(`${app.url}?query=${query}`, { headers: { 'X-Cleartax-Auth-Token': TOKEN, 'apollo-require-preflight': 'true' } });
+    const query = encodeURIComponent(
+      `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${a.activityId}") { status queuedCount } }`,
+    );
+    const ok = await fetch(`${app.url}?query=${query}`, {
+      headers: { 'X-Cleartax-Auth-Token': TOKEN, 'apollo-require-preflight': 'true' },
+    });
     expect(await ok.json()).toEqual({ data: { uploadActivity: { status: 'QUEUED', queuedCount: 2 } } });
     const blocked = await fetch(`${app.url}?query=${query}`, { headers: { 'X-Cleartax-Auth-Token': TOKEN } });
     expect(blocked.status).toBe(400);
@@ -157,7 +190,10 @@ describe('HTTP transport', () => {
     const page = await fetch(`${root}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root"></div>');
-    const config = (await (await fetch(`${root}/app-config.json`)).json()) as { authMode: string; demo: { activityIds: string[] } };
+    const config = (await (await fetch(`${root}/app-config.json`)).json()) as {
+      authMode: string;
+      demo: { activityIds: string[] };
+    };
     expect(config.authMode).toBe('open');
     expect(config.demo.activityIds).toHaveLength(5);
     const off = await startStack({ WEB_APP_ENABLED: 'false' });
@@ -194,9 +230,16 @@ describe('HTTP transport', () => {
     const upstream = await startFakeUpstream((req, res) => {
       if (!req.url?.includes('/upload_activity/')) return void res.writeHead(200).end('{}');
       release = () =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ activityId: HELD, status: 'QUEUED', errorMessage: null, queuedCount: 2 }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ activityId: HELD, status: 'QUEUED', errorMessage: null, queuedCount: 2 }));
     });
-    const { app } = await startStack({ CLEARTAX_BASE_URL: upstream.url, SHUTDOWN_GRACE_MS: '15000', UPSTREAM_TIMEOUT_MS: '15000', REQUEST_DEADLINE_MS: '15000' });
+    const { app } = await startStack({
+      CLEARTAX_BASE_URL: upstream.url,
+      SHUTDOWN_GRACE_MS: '15000',
+      UPSTREAM_TIMEOUT_MS: '15000',
+      REQUEST_DEADLINE_MS: '15000',
+    });
     const port = Number(new URL(app.url).port);
     const root = app.url.replace(/\/graphql$/, '');
     const ready = await fetch(`${root}/readyz`);
@@ -210,7 +253,9 @@ describe('HTTP transport', () => {
     let received = '';
     socket.on('data', (chunk) => (received += String(chunk)));
     const ended = once(socket, 'close');
-    const body = JSON.stringify({ query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${HELD}") { status queuedCount } }` });
+    const body = JSON.stringify({
+      query: `{ uploadActivity(taxableEntityId: "${ENTITY}", activityId: "${HELD}") { status queuedCount } }`,
+    });
     socket.write(
       `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-Cleartax-Auth-Token: ${TOKEN}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -8,12 +8,20 @@ describe('simulator HTTP control API (for demos and out-of-process tests)', () =
     onTestFinished(() => simulator.stop());
     const entity = '11111111-2222-4333-8444-555555555555';
 
-    const created = await fetch(`${url}/__simulator/activities`, { method: 'POST', body: JSON.stringify({ taxableEntityId: entity, willAbort: true }) });
+    const created = await fetch(`${url}/__simulator/activities`, {
+      method: 'POST',
+      body: JSON.stringify({ taxableEntityId: entity, willAbort: true }),
+    });
     expect(created.status).toBe(201);
     const { activityId } = (await created.json()) as { activityId: string };
     const statusUrl = `${url}/v0.2/taxable_entities/${entity}/upload_activity/${activityId}/status`;
     const headers = { 'X-Cleartax-Auth-Token': 't' };
-    expect(await (await fetch(statusUrl, { headers })).json()).toEqual({ activityId, status: 'INIT', errorMessage: null, queuedCount: 0 });
+    expect(await (await fetch(statusUrl, { headers })).json()).toEqual({
+      activityId,
+      status: 'INIT',
+      errorMessage: null,
+      queuedCount: 0,
+    });
 
     const scripted = await fetch(`${url}/__simulator/activities/${entity}/${activityId}`, {
       method: 'PUT',
@@ -38,10 +46,14 @@ describe('simulator HTTP control API (for demos and out-of-process tests)', () =
     const simulator = createSimulator({ stepMs: 0 });
     const url = await simulator.start();
     onTestFinished(() => simulator.stop());
-    const response = await fetch(`${url}/v0.2/taxable_entities/nope/upload_activity/also-nope/status`, { headers: { 'X-Cleartax-Auth-Token': 't' } });
+    const response = await fetch(`${url}/v0.2/taxable_entities/nope/upload_activity/also-nope/status`, {
+      headers: { 'X-Cleartax-Auth-Token': 't' },
+    });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({
-      errors: { err_1: { code: '404', message: 'No activity found for id also-nope', error_group_code: 0, error_id: 0 } },
+      errors: {
+        err_1: { code: '404', message: 'No activity found for id also-nope', error_group_code: 0, error_id: 0 },
+      },
     });
   });
 

@@ -13,7 +13,9 @@ describe('simulator ids', () => {
     }
     expect(runs[0]!.length).toBeGreaterThanOrEqual(6);
     expect(runs[1]).toEqual(runs[0]);
-    expect(runs[0]!.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(
+      runs[0]!.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)),
+    ).toBe(true);
   });
 
   it('keeps starting demo uploads, some of which end ABORTED', async () => {

@@ -44,9 +44,15 @@ describe('loadConfig', () => {
     [{ POLL_INTERVAL_MS: 'abc' }, 'POLL_INTERVAL_MS must be a whole number, got "abc"'],
     [{ UPSTREAM_TIMEOUT_MS: '0' }, 'UPSTREAM_TIMEOUT_MS must be at least 1, got "0"'],
     [{ PORT: '70000' }, 'PORT must be at most 65535, got "70000"'],
-    [{ CLEARTAX_BASE_URL: 'ewb.cleartax.in/api' }, 'CLEARTAX_BASE_URL must be an absolute http(s) URL, got "ewb.cleartax.in/api"'],
+    [
+      { CLEARTAX_BASE_URL: 'ewb.cleartax.in/api' },
+      'CLEARTAX_BASE_URL must be an absolute http(s) URL, got "ewb.cleartax.in/api"',
+    ],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
-    [{ POLL_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '1000' }, 'POLL_MAX_INTERVAL_MS must be at least POLL_INTERVAL_MS (5000), got 1000'],
+    [
+      { POLL_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '1000' },
+      'POLL_MAX_INTERVAL_MS must be at least POLL_INTERVAL_MS (5000), got 1000',
+    ],
   ])('stops on %j with one message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -68,8 +74,15 @@ describe('loadConfig', () => {
       metricsHost: '127.0.0.1',
     });
     const production = { NODE_ENV: 'production', CLEARTAX_BASE_URL: 'https://ewb.cleartax.in/api' };
-    expect(loadConfig(production)).toMatchObject({ isProduction: true, sandboxEnabled: false, introspectionEnabled: false });
-    expect(loadConfig({ ...production, SANDBOX_ENABLED: 'true', INTROSPECTION_ENABLED: '1' })).toMatchObject({ sandboxEnabled: true, introspectionEnabled: true });
+    expect(loadConfig(production)).toMatchObject({
+      isProduction: true,
+      sandboxEnabled: false,
+      introspectionEnabled: false,
+    });
+    expect(loadConfig({ ...production, SANDBOX_ENABLED: 'true', INTROSPECTION_ENABLED: '1' })).toMatchObject({
+      sandboxEnabled: true,
+      introspectionEnabled: true,
+    });
   });
 
   it.each([
@@ -83,6 +96,8 @@ describe('loadConfig', () => {
   });
 
   it('never echoes a secret in its error', () => {
-    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@host' })).toThrow(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/);
+    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@host' })).toThrow(
+      /^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/,
+    );
   });
 });

@@ -15,7 +15,11 @@ import {
 const ENTITY = '0B8C2A7E-5D1F-4C3A-9E6B-7F2D1A4C8E90';
 const ACTIVITY = '2B0415DE-1111-4222-8333-444455556666';
 
-const snap = (rawStatus: string, queuedCount: number | null = 0, errorMessage: string | null = null): StatusSnapshot => ({
+const snap = (
+  rawStatus: string,
+  queuedCount: number | null = 0,
+  errorMessage: string | null = null,
+): StatusSnapshot => ({
   ...activityKey(ENTITY, ACTIVITY),
   rawStatus,
   queuedCount,
@@ -42,7 +46,9 @@ describe('activity keys', () => {
 
 describe('status rules', () => {
   it('knows PROCESSED and ABORTED as terminal, nothing else', () => {
-    expect(['INIT', 'UPLOADED', 'QUEUED', 'PROCESSING', 'PROCESSED', 'ABORTED', 'NEW_ONE'].filter(isTerminalStatus)).toEqual(['PROCESSED', 'ABORTED']);
+    expect(
+      ['INIT', 'UPLOADED', 'QUEUED', 'PROCESSING', 'PROCESSED', 'ABORTED', 'NEW_ONE'].filter(isTerminalStatus),
+    ).toEqual(['PROCESSED', 'ABORTED']);
   });
 
   it('sees a change of status, errorMessage or queuedCount, not of fetchedAt', () => {
@@ -58,7 +64,13 @@ describe('status rules', () => {
   it('ends a key on a terminal state or an error, and only after NOT_FOUND, UNAUTHENTICATED or FORBIDDEN does an error end a poller', () => {
     expect(isFinalEvent({ type: 'snapshot', snapshot: snap('QUEUED') })).toBe(false);
     expect(isFinalEvent({ type: 'snapshot', snapshot: snap('ABORTED', 0, 'bad') })).toBe(true);
-    expect(isFinalEvent({ type: 'error', key: activityKey(ENTITY, ACTIVITY), code: ErrorCode.NOT_FOUND, message: 'gone' })).toBe(true);
-    expect(Object.values(ErrorCode).filter(isFinalErrorCode)).toEqual([ErrorCode.NOT_FOUND, ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN]);
+    expect(
+      isFinalEvent({ type: 'error', key: activityKey(ENTITY, ACTIVITY), code: ErrorCode.NOT_FOUND, message: 'gone' }),
+    ).toBe(true);
+    expect(Object.values(ErrorCode).filter(isFinalErrorCode)).toEqual([
+      ErrorCode.NOT_FOUND,
+      ErrorCode.UNAUTHENTICATED,
+      ErrorCode.FORBIDDEN,
+    ]);
   });
 });

@@ -36,10 +36,14 @@ function layerOf(path: string): number {
 /** Our own modules a file imports (relative specifiers, `.js` written for `.ts`). */
 function importsOf(path: string): string[] {
   const text = readFileSync(path, 'utf8');
-  const specifiers = [...text.matchAll(/(?:import|export)\s(?:[^'"]*?from\s+)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+  const specifiers = [
+    ...text.matchAll(/(?:import|export)\s(?:[^'"]*?from\s+)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1] ?? m[2]!);
   return specifiers.map((spec) => {
     const base = resolve(dirname(path), spec);
-    const found = [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, join(base, 'index.ts')].find((c) => existsSync(c) && c.endsWith('.ts'));
+    const found = [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, join(base, 'index.ts')].find(
+      (c) => existsSync(c) && c.endsWith('.ts'),
+    );
     if (!found) throw new Error(`${rel(path)} imports ${spec}, which does not resolve`);
     return found;
   });
@@ -55,7 +59,8 @@ describe('src/ layering', () => {
         const [a, b] = [layerOf(from), layerOf(to)];
         if (b > a) wrong.push(`${rel(from)} -> ${rel(to)} (up a layer)`);
         if (a === 3 && b === 2) wrong.push(`${rel(from)} -> ${rel(to)} (server/ knows a feature)`);
-        if (rel(from).startsWith('domain/') && !rel(to).startsWith('domain/')) wrong.push(`${rel(from)} -> ${rel(to)} (domain/ is a leaf)`);
+        if (rel(from).startsWith('domain/') && !rel(to).startsWith('domain/'))
+          wrong.push(`${rel(from)} -> ${rel(to)} (domain/ is a leaf)`);
       }
     }
     expect(wrong).toEqual([]);

@@ -22,7 +22,15 @@ function run(willAbort: boolean, queueLength: number): string[] {
 
 describe('simulated lifecycle', () => {
   it('moves INIT → UPLOADED → QUEUED (counting down) → PROCESSING → PROCESSED', () => {
-    expect(run(false, 3)).toEqual(['INIT:0', 'UPLOADED:0', 'QUEUED:3', 'QUEUED:2', 'QUEUED:1', 'PROCESSING:0', 'PROCESSED:0']);
+    expect(run(false, 3)).toEqual([
+      'INIT:0',
+      'UPLOADED:0',
+      'QUEUED:3',
+      'QUEUED:2',
+      'QUEUED:1',
+      'PROCESSING:0',
+      'PROCESSED:0',
+    ]);
   });
 
   it('ends ABORTED with an errorMessage when planned to fail', () => {
@@ -30,7 +38,14 @@ describe('simulated lifecycle', () => {
   });
 
   it('leaves terminal and unknown statuses alone', () => {
-    const base = { taxableEntityId: 'e', activityId: 'a', errorMessage: null, queuedCount: 0, isAuto: true, plan: { willAbort: false, queueLength: 1 } };
+    const base = {
+      taxableEntityId: 'e',
+      activityId: 'a',
+      errorMessage: null,
+      queuedCount: 0,
+      isAuto: true,
+      plan: { willAbort: false, queueLength: 1 },
+    };
     expect(nextState({ ...base, status: 'PROCESSED' })).toBeUndefined();
     expect(nextState({ ...base, status: 'ABORTED' })).toBeUndefined();
     expect(nextState({ ...base, status: 'SOMETHING_NEW' })).toBeUndefined();

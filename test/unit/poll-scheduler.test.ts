@@ -48,8 +48,20 @@ describe('createPollScheduler (fake timers)', () => {
           expect(times('a').length).toBe(before + 1);
         }
       })();
-    await settleEach(['changed', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'changed']);
-    const gaps = times('a').slice(1).map((t, i) => t - times('a')[i]!);
+    await settleEach([
+      'changed',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'changed',
+    ]);
+    const gaps = times('a')
+      .slice(1)
+      .map((t, i) => t - times('a')[i]!);
     // 100 after the change, then x1.5 per unchanged poll: 150, 225, 338, 507, 761 (rounded each step), 1000 (ceiling), 1000; 100 after a change.
     expect(gaps).toEqual([100, 150, 225, 338, 507, 761, 1000, 1000, 100]);
   });
@@ -63,7 +75,9 @@ describe('createPollScheduler (fake timers)', () => {
       scheduler.settle('a', { type: 'failed' });
       await vi.advanceTimersByTimeAsync(scheduler.dueIn('a')!);
     }
-    const gaps = times('a').slice(1).map((t, i) => t - times('a')[i]!);
+    const gaps = times('a')
+      .slice(1)
+      .map((t, i) => t - times('a')[i]!);
     // 100 x 2^n x (0.75 + 0.5 x random): 150 (low jitter), ~500 (high), 800, 1000 (capped), 1000.
     expect(gaps[0]).toBe(150);
     expect(gaps[1]).toBeGreaterThanOrEqual(499);

@@ -10,7 +10,9 @@ describe('schema/schema.graphql', () => {
 
   it('keeps the contract types and enum values', async () => {
     const sdl = await printAppSchema();
-    expect(sdl).toMatch(/enum UploadStatus \{[^}]*INIT[^}]*UPLOADED[^}]*QUEUED[^}]*PROCESSING[^}]*PROCESSED[^}]*ABORTED[^}]*UNKNOWN/s);
+    expect(sdl).toMatch(
+      /enum UploadStatus \{[^}]*INIT[^}]*UPLOADED[^}]*QUEUED[^}]*PROCESSING[^}]*PROCESSED[^}]*ABORTED[^}]*UNKNOWN/s,
+    );
     expect(sdl).toContain('uploadActivity(');
     expect(sdl).toContain('): UploadActivity\n');
     expect(sdl).toContain('): [UploadActivity]!\n');

@@ -41,19 +41,30 @@ describe('createSharedSubscribe', () => {
       subscribe({ schema, document, variableValues: { t: 10 } }).then(collect),
       subscribe({ schema, document, variableValues: { t: 3 } }).then(collect),
     ]);
-    expect(results).toEqual([[10, 20], [10, 20], [3, 6]]);
+    expect(results).toEqual([
+      [10, 20],
+      [10, 20],
+      [3, 6],
+    ]);
     expect(resolved).toBe(4);
   });
 
   it('returns request errors as a result, like graphql-js subscribe', async () => {
     const subscribe = createSharedSubscribe();
-    const result = (await subscribe({ schema, document: parse('subscription($t: Int) { tick(times: $t) }'), variableValues: { t: 'x' } })) as ExecutionResult;
+    const result = (await subscribe({
+      schema,
+      document: parse('subscription($t: Int) { tick(times: $t) }'),
+      variableValues: { t: 'x' },
+    })) as ExecutionResult;
     expect(result.errors?.[0]?.message).toContain('$t');
   });
 
   it('passes return() through to the source stream', async () => {
     const subscribe = createSharedSubscribe();
-    const stream = (await subscribe({ schema, document: parse('subscription { tick(times: 1) }') })) as AsyncIterableIterator<ExecutionResult>;
+    const stream = (await subscribe({
+      schema,
+      document: parse('subscription { tick(times: 1) }'),
+    })) as AsyncIterableIterator<ExecutionResult>;
     expect((await stream.next()).value).toEqual({ data: { tick: 1 } });
     await stream.return!();
     expect(await stream.next()).toEqual({ done: true, value: undefined });

@@ -4,7 +4,11 @@ import { createStatusSubscription } from '../../src/upload-activity/status-subsc
 
 /** Read times: each snapshot is read 1 ms after the one made before it, as a poller's reads are. */
 let readAt = Date.parse('2024-06-01T10:00:00.000Z');
-const snap = (rawStatus: string, queuedCount: number | null = 0, errorMessage: string | null = null): StatusSnapshot => ({
+const snap = (
+  rawStatus: string,
+  queuedCount: number | null = 0,
+  errorMessage: string | null = null,
+): StatusSnapshot => ({
   taxableEntityId: 'e',
   activityId: 'a',
   rawStatus,
@@ -14,7 +18,11 @@ const snap = (rawStatus: string, queuedCount: number | null = 0, errorMessage: s
 });
 const ev = (s: StatusSnapshot): StatusEvent => ({ type: 'snapshot', snapshot: s });
 const label = (r: IteratorResult<StatusEvent>) =>
-  r.done ? 'done' : r.value.type === 'snapshot' ? `${r.value.snapshot.rawStatus}:${r.value.snapshot.queuedCount}` : r.value.code;
+  r.done
+    ? 'done'
+    : r.value.type === 'snapshot'
+      ? `${r.value.snapshot.rawStatus}:${r.value.snapshot.queuedCount}`
+      : r.value.code;
 
 describe('createStatusSubscription', () => {
   it('delivers the first state, then changes only, and ends after a terminal state', async () => {
@@ -35,7 +43,11 @@ describe('createStatusSubscription', () => {
 
   it('keeps at most one undelivered event per key for a slow consumer, the latest', async () => {
     const delivered: string[] = [];
-    const sub = createStatusSubscription(['k'], () => undefined, (event) => delivered.push(label({ done: false, value: event })));
+    const sub = createStatusSubscription(
+      ['k'],
+      () => undefined,
+      (event) => delivered.push(label({ done: false, value: event })),
+    );
     sub.offer('k', ev(snap('QUEUED', 10_000)));
     expect(label(await sub.next())).toBe('QUEUED:10000');
     for (let n = 9_999; n > 0; n--) sub.offer('k', ev(snap('QUEUED', n)));
@@ -102,7 +114,12 @@ describe('createStatusSubscription', () => {
 
   it('ends a key on an error, and the whole subscription once every key has ended', async () => {
     const sub = createStatusSubscription(['a', 'b'], () => undefined);
-    sub.offer('a', { type: 'error', key: { taxableEntityId: 'e', activityId: 'a' }, code: ErrorCode.NOT_FOUND, message: 'gone' });
+    sub.offer('a', {
+      type: 'error',
+      key: { taxableEntityId: 'e', activityId: 'a' },
+      code: ErrorCode.NOT_FOUND,
+      message: 'gone',
+    });
     sub.offer('b', ev(snap('INIT')));
     expect(label(await sub.next())).toBe('NOT_FOUND');
     expect(label(await sub.next())).toBe('INIT:0');

@@ -17,8 +17,21 @@ async function setup() {
   const simulator = createSimulator({ stepMs: 0 });
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
-  const client = createClearTaxClient({ baseUrl: url, timeoutMs: 1000, retries: 0, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent') });
-  const source = createStatusSource({ client, maxConcurrency: 8, retries: 0, terminalCacheSize: 0, terminalCacheTtlMs: 1 });
+  const client = createClearTaxClient({
+    baseUrl: url,
+    timeoutMs: 1000,
+    retries: 0,
+    retryBaseMs: 1,
+    maxRetryAfterMs: 0,
+    logger: createLogger('silent'),
+  });
+  const source = createStatusSource({
+    client,
+    maxConcurrency: 8,
+    retries: 0,
+    terminalCacheSize: 0,
+    terminalCacheTtlMs: 1,
+  });
   const batches: string[][] = [];
   const recorded: Pick<StatusSource, 'loadMany'> = {
     loadMany(token, keys, options) {
@@ -51,7 +64,11 @@ describe('createStatusLoader', () => {
     const { recorded, batches, ids } = await setup();
     const loader = createStatusLoader(recorded, TOKEN);
     const id = ids[0]!;
-    await Promise.all([loader.load(key(id)), loader.load(key(id)), loader.load(activityKey(ENTITY.toUpperCase(), id.toUpperCase()))]);
+    await Promise.all([
+      loader.load(key(id)),
+      loader.load(key(id)),
+      loader.load(activityKey(ENTITY.toUpperCase(), id.toUpperCase())),
+    ]);
     expect(batches).toEqual([['aaaaaaaa']]);
   });
 

@@ -14,9 +14,24 @@ async function setup(options: Partial<Omit<StatusSourceOptions, 'client'>> = {})
   const simulator = createSimulator({ stepMs: 0 });
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
-  const client = createClearTaxClient({ baseUrl: url, timeoutMs: 1000, retries: 2, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent') });
-  const source = createStatusSource({ client, maxConcurrency: 32, retries: 2, terminalCacheSize: 100, terminalCacheTtlMs: 60_000, ...options });
-  const activity = (status = 'QUEUED') => activityKey(ENTITY, simulator.createActivity({ taxableEntityId: ENTITY, status, isAuto: false }).activityId);
+  const client = createClearTaxClient({
+    baseUrl: url,
+    timeoutMs: 1000,
+    retries: 2,
+    retryBaseMs: 1,
+    maxRetryAfterMs: 0,
+    logger: createLogger('silent'),
+  });
+  const source = createStatusSource({
+    client,
+    maxConcurrency: 32,
+    retries: 2,
+    terminalCacheSize: 100,
+    terminalCacheTtlMs: 60_000,
+    ...options,
+  });
+  const activity = (status = 'QUEUED') =>
+    activityKey(ENTITY, simulator.createActivity({ taxableEntityId: ENTITY, status, isAuto: false }).activityId);
   return { simulator, source, activity };
 }
 
@@ -89,11 +104,9 @@ describe('StatusSource', () => {
     const ok = activity('UPLOADED');
     const missing = activityKey(ENTITY, '99999999-9999-4999-8999-999999999999');
     const results = await source.loadMany(TOKEN, [ok, missing, ok]);
-    expect(results.map((r) => (r instanceof UpstreamError ? r.code : r instanceof Error ? 'Error' : r.rawStatus))).toEqual([
-      'UPLOADED',
-      'NOT_FOUND',
-      'UPLOADED',
-    ]);
+    expect(
+      results.map((r) => (r instanceof UpstreamError ? r.code : r instanceof Error ? 'Error' : r.rawStatus)),
+    ).toEqual(['UPLOADED', 'NOT_FOUND', 'UPLOADED']);
   });
 
   describe('honest coalescing of retries', () => {

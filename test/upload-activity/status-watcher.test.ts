@@ -17,20 +17,45 @@ async function setup(options: Partial<StatusWatcherOptions> = {}) {
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
   // Queries would retry twice; the watcher must ask for single attempts itself.
-  const client = createClearTaxClient({ baseUrl: url, timeoutMs: 5000, retries: 2, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent') });
-  const source = createStatusSource({ client, maxConcurrency: 8, retries: 2, terminalCacheSize: 100, terminalCacheTtlMs: 60_000 });
-  const watcher = createStatusWatcher({ source, pubSub: createAppPubSub(), intervalMs: 10, maxIntervalMs: 10, logger: createLogger('silent'), ...options });
+  const client = createClearTaxClient({
+    baseUrl: url,
+    timeoutMs: 5000,
+    retries: 2,
+    retryBaseMs: 1,
+    maxRetryAfterMs: 0,
+    logger: createLogger('silent'),
+  });
+  const source = createStatusSource({
+    client,
+    maxConcurrency: 8,
+    retries: 2,
+    terminalCacheSize: 100,
+    terminalCacheTtlMs: 60_000,
+  });
+  const watcher = createStatusWatcher({
+    source,
+    pubSub: createAppPubSub(),
+    intervalMs: 10,
+    maxIntervalMs: 10,
+    logger: createLogger('silent'),
+    ...options,
+  });
   onTestFinished(() => watcher.stop());
   const activity = (status = 'QUEUED', queuedCount = 3) =>
-    activityKey(ENTITY, simulator.createActivity({ taxableEntityId: ENTITY, status, queuedCount, isAuto: false }).activityId);
-  const requestsFor = (key: ActivityKey) => simulator.stats.byActivity.get(`${key.taxableEntityId}:${key.activityId}`) ?? 0;
+    activityKey(
+      ENTITY,
+      simulator.createActivity({ taxableEntityId: ENTITY, status, queuedCount, isAuto: false }).activityId,
+    );
+  const requestsFor = (key: ActivityKey) =>
+    simulator.stats.byActivity.get(`${key.taxableEntityId}:${key.activityId}`) ?? 0;
   return { simulator, watcher, source, activity, requestsFor };
 }
 
 /** Drains a subscription into a list, in the background. */
 function collect(subscription: StatusSubscription): string[] {
   const seen: string[] = [];
-  const label = (e: StatusEvent) => (e.type === 'snapshot' ? `${e.snapshot.rawStatus}:${e.snapshot.queuedCount}${e.isStale ? ':stale' : ''}` : e.code);
+  const label = (e: StatusEvent) =>
+    e.type === 'snapshot' ? `${e.snapshot.rawStatus}:${e.snapshot.queuedCount}${e.isStale ? ':stale' : ''}` : e.code;
   void (async () => {
     for await (const event of subscription) seen.push(label(event));
     seen.push('done');

@@ -83,10 +83,20 @@ describe('ClearTaxClient against a real HTTP upstream', () => {
     expect(snapshot.rawStatus).toBe('VALIDATING');
     expect(snapshot.queuedCount).toBeNull();
 
-    simulator.addFault({ status: 200, body: JSON.stringify({ status: 'INIT', queuedCount: null, extra: { nested: true }, another: 1 }) });
+    simulator.addFault({
+      status: 200,
+      body: JSON.stringify({ status: 'INIT', queuedCount: null, extra: { nested: true }, another: 1 }),
+    });
     const withExtras = await client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId });
     expect(withExtras).toMatchObject({ rawStatus: 'INIT', queuedCount: null, errorMessage: null });
-    expect(Object.keys(withExtras).sort()).toEqual(['activityId', 'errorMessage', 'fetchedAt', 'queuedCount', 'rawStatus', 'taxableEntityId']);
+    expect(Object.keys(withExtras).sort()).toEqual([
+      'activityId',
+      'errorMessage',
+      'fetchedAt',
+      'queuedCount',
+      'rawStatus',
+      'taxableEntityId',
+    ]);
   });
 
   it('maps 404 to NOT_FOUND keeping the err_1 code and message', async () => {
@@ -135,7 +145,9 @@ describe('ClearTaxClient against a real HTTP upstream', () => {
     const { simulator, client } = await setup();
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
     simulator.addFault({ status: 429, headers: { 'retry-after': '0' } });
-    await expect(client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId })).resolves.toMatchObject({ rawStatus: 'INIT' });
+    await expect(client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId })).resolves.toMatchObject(
+      { rawStatus: 'INIT' },
+    );
     expect(simulator.stats.requests).toBe(2);
   });
 
@@ -189,11 +201,20 @@ describe('ClearTaxClient against a real HTTP upstream', () => {
     const { simulator, client } = await setup({ retries: 0 });
     const a = simulator.createActivity({ taxableEntityId: ENTITY });
     simulator.addFault({ reset: true });
-    expect((await failure(client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId }))).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect((await failure(client.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId }))).code).toBe(
+      'UPSTREAM_UNAVAILABLE',
+    );
 
     const url = simulator.url;
     await simulator.stop();
-    const closed = createClearTaxClient({ baseUrl: url, timeoutMs: 500, retries: 0, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent') });
+    const closed = createClearTaxClient({
+      baseUrl: url,
+      timeoutMs: 500,
+      retries: 0,
+      retryBaseMs: 1,
+      maxRetryAfterMs: 0,
+      logger: createLogger('silent'),
+    });
     const refused = await failure(closed.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId }));
     expect(refused.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(refused.message).toContain('ECONNREFUSED');
@@ -242,12 +263,22 @@ describe('parseRetryAfter', () => {
 
 describe('ClearTaxClient against a hostile upstream', () => {
   const client = (url: string, options: Partial<ClearTaxClientOptions> = {}) =>
-    createClearTaxClient({ baseUrl: url, timeoutMs: 1000, retries: 2, retryBaseMs: 1, maxRetryAfterMs: 0, logger: createLogger('silent'), ...options });
+    createClearTaxClient({
+      baseUrl: url,
+      timeoutMs: 1000,
+      retries: 2,
+      retryBaseMs: 1,
+      maxRetryAfterMs: 0,
+      logger: createLogger('silent'),
+      ...options,
+    });
   const key = { taxableEntityId: ENTITY, activityId: '22222222-3333-4444-8555-666666666666' };
 
   it('never follows a redirect: the token stays home, and a 3xx is UPSTREAM_BAD_RESPONSE', async () => {
     const elsewhere = await startFakeUpstream((_req, res) => res.writeHead(200).end('{"status":"PROCESSED"}'));
-    const redirecting = await startFakeUpstream((_req, res) => res.writeHead(302, { location: `${elsewhere.url}/steal` }).end());
+    const redirecting = await startFakeUpstream((_req, res) =>
+      res.writeHead(302, { location: `${elsewhere.url}/steal` }).end(),
+    );
     const error = await failure(client(redirecting.url).getStatus(TOKEN, key));
     expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
     expect(error.upstream?.httpStatus).toBe(302);
@@ -305,7 +336,10 @@ describe('ClearTaxClient against a hostile upstream', () => {
     const upstream = await startFakeUpstream(() => undefined); // never answers
     const controller = new AbortController();
     const read = failure(
-      client(upstream.url).getStatus(TOKEN, key, { signal: controller.signal, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }),
+      client(upstream.url).getStatus(TOKEN, key, {
+        signal: controller.signal,
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      }),
     );
     await expect.poll(() => upstream.requests.length).toBe(1);
     controller.abort(new Error('The request deadline passed'));
@@ -316,4 +350,3 @@ describe('ClearTaxClient against a hostile upstream', () => {
     expect(upstream.requests[0]!.headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
   });
 });
-

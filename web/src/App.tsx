@@ -2,7 +2,16 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
 import { createApollo, type Credentials, type LinkState } from './apollo';
 import { Board } from './Board';
-import { adoptJwtFromFragment, parseIds, isUuid, storeSecret, storedSecret, viewFromUrl, viewToUrl, type View } from './view';
+import {
+  adoptJwtFromFragment,
+  parseIds,
+  isUuid,
+  storeSecret,
+  storedSecret,
+  viewFromUrl,
+  viewToUrl,
+  type View,
+} from './view';
 
 interface AppConfig {
   authMode: 'passthrough' | 'jwt' | 'open';
@@ -49,7 +58,11 @@ export function App() {
       void fetch('/app-config.json')
         .then((response) => response.json() as Promise<AppConfig>)
         .then((next) =>
-          setConfig((current) => (current && next.demo && next.demo.activityIds.join() !== current.demo?.activityIds.join() ? { ...current, demo: next.demo } : current)),
+          setConfig((current) =>
+            current && next.demo && next.demo.activityIds.join() !== current.demo?.activityIds.join()
+              ? { ...current, demo: next.demo }
+              : current,
+          ),
         )
         .catch(() => undefined);
     }, 10_000);
@@ -57,7 +70,11 @@ export function App() {
   }, [isDemo]);
 
   const credentials = (): Credentials =>
-    config?.authMode === 'passthrough' && secret ? { kind: 'cleartax', token: secret } : config?.authMode === 'jwt' && secret ? { kind: 'jwt', jwt: secret } : { kind: 'none' };
+    config?.authMode === 'passthrough' && secret
+      ? { kind: 'cleartax', token: secret }
+      : config?.authMode === 'jwt' && secret
+        ? { kind: 'jwt', jwt: secret }
+        : { kind: 'none' };
   const client = useMemo(
     () =>
       config &&
@@ -81,7 +98,10 @@ export function App() {
         <ConnectionBanner state={linkState} wasDisconnected={wasDisconnected} isUpstreamDown={isUpstreamDown} />
       </header>
       {config?.authMode === 'passthrough' && (
-        <p className="note">Passthrough mode reads with your own ClearTax token: for internal tools only. It stays in this tab (sessionStorage).</p>
+        <p className="note">
+          Passthrough mode reads with your own ClearTax token: for internal tools only. It stays in this tab
+          (sessionStorage).
+        </p>
       )}
       {config && config.authMode !== 'open' && (
         <SecretForm
@@ -117,7 +137,15 @@ export function App() {
  * reach ClearTax (stale subscription events, UPSTREAM_UNAVAILABLE answers), "Live"
  * would be a lie.
  */
-function ConnectionBanner({ state, wasDisconnected, isUpstreamDown }: { state: LinkState; wasDisconnected: boolean; isUpstreamDown: boolean }) {
+function ConnectionBanner({
+  state,
+  wasDisconnected,
+  isUpstreamDown,
+}: {
+  state: LinkState;
+  wasDisconnected: boolean;
+  isUpstreamDown: boolean;
+}) {
   const isGatewayDown = state === 'disconnected' || (state === 'connecting' && wasDisconnected);
   if (isUpstreamDown && !isGatewayDown)
     return (
@@ -133,7 +161,11 @@ function ConnectionBanner({ state, wasDisconnected, isUpstreamDown }: { state: L
     );
   if (state === 'connected')
     return (
-      <p className={`banner ok${wasDisconnected ? ' recovered' : ''}`} data-testid="connection-banner" data-state="connected">
+      <p
+        className={`banner ok${wasDisconnected ? ' recovered' : ''}`}
+        data-testid="connection-banner"
+        data-state="connected"
+      >
         {wasDisconnected ? 'Live again: reconnected' : 'Live'}
       </p>
     );
@@ -188,7 +220,12 @@ function AddActivities({ view, onShow }: { view: View | undefined; onShow: (view
     >
       <label>
         Taxable entity id
-        <input value={entity} onChange={(event) => setEntity(event.target.value)} placeholder="0b8c2a7e-…" spellCheck={false} />
+        <input
+          value={entity}
+          onChange={(event) => setEntity(event.target.value)}
+          placeholder="0b8c2a7e-…"
+          spellCheck={false}
+        />
       </label>
       <label>
         Activity ids (paste any text containing them)

@@ -31,7 +31,11 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
   const now = useNow(1000);
 
   const from = useMemo(
-    () => view.activityIds.map((activityId) => ({ __typename: 'UploadActivity' as const, id: `UploadActivity:${view.taxableEntityId}:${activityId}` })),
+    () =>
+      view.activityIds.map((activityId) => ({
+        __typename: 'UploadActivity' as const,
+        id: `UploadActivity:${view.taxableEntityId}:${activityId}`,
+      })),
     [view.taxableEntityId, view.activityIds],
   );
   const { data: cached } = useFragment({ fragment: UploadActivityFieldsFragmentDoc, from });
@@ -49,7 +53,8 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
       const activityId = view.activityIds[index];
       if (activityId) found.set(activityId, { code, message, over: versionOf(activities[index]) });
     };
-    const everyRow = (code: string, message: string) => view.activityIds.forEach((_, index) => record(index, code, message));
+    const everyRow = (code: string, message: string) =>
+      view.activityIds.forEach((_, index) => record(index, code, message));
     if (CombinedGraphQLErrors.is(error)) {
       for (const e of error.errors) {
         const index = e.path?.[1];
@@ -78,7 +83,8 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
   return (
     <section className="board" aria-busy={loading}>
       <p className="entity">
-        Entity <code>{view.taxableEntityId}</code> · {view.activityIds.length} {view.activityIds.length === 1 ? 'activity' : 'activities'} ·{' '}
+        Entity <code>{view.taxableEntityId}</code> · {view.activityIds.length}{' '}
+        {view.activityIds.length === 1 ? 'activity' : 'activities'} ·{' '}
         <a className="view-link" href={viewHref(view)} data-testid="view-link">
           link to this view
         </a>
@@ -102,7 +108,10 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
                 )}
               </>
             ) : (
-              <Missing activityId={activityId} message={problem ? describe(problem.code, problem.message) : loading ? 'Loading…' : 'No answer yet'} />
+              <Missing
+                activityId={activityId}
+                message={problem ? describe(problem.code, problem.message) : loading ? 'Loading…' : 'No answer yet'}
+              />
             )}
           </li>
         ))}
@@ -114,7 +123,9 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
 /** A complete activity from the cache, or nothing (not read yet). */
 function asActivity(value: unknown): UploadActivityFieldsFragment | undefined {
   const candidate = value as Partial<UploadActivityFieldsFragment> | null | undefined;
-  return candidate && typeof candidate.status === 'string' && typeof candidate.fetchedAt === 'string' ? (candidate as UploadActivityFieldsFragment) : undefined;
+  return candidate && typeof candidate.status === 'string' && typeof candidate.fetchedAt === 'string'
+    ? (candidate as UploadActivityFieldsFragment)
+    : undefined;
 }
 
 /** Which state a row shows: a new read (fetchedAt) or a change of staleness is a newer state. */
@@ -122,10 +133,20 @@ function versionOf(activity: UploadActivityFieldsFragment | undefined): string |
   return activity && `${activity.fetchedAt}|${activity.isStale}`;
 }
 
-const STEPS: Record<string, number> = { INIT: 10, UPLOADED: 30, QUEUED: 50, PROCESSING: 80, PROCESSED: 100, ABORTED: 100 };
+const STEPS: Record<string, number> = {
+  INIT: 10,
+  UPLOADED: 30,
+  QUEUED: 50,
+  PROCESSING: 80,
+  PROCESSED: 100,
+  ABORTED: 100,
+};
 
 function Activity({ activity, now }: { activity: UploadActivityFieldsFragment; now: number }) {
-  const progress = activity.status === 'QUEUED' && activity.queuedCount ? Math.max(35, 65 - 5 * activity.queuedCount) : (STEPS[activity.status] ?? 0);
+  const progress =
+    activity.status === 'QUEUED' && activity.queuedCount
+      ? Math.max(35, 65 - 5 * activity.queuedCount)
+      : (STEPS[activity.status] ?? 0);
   return (
     <>
       <div className="row-head">
@@ -135,16 +156,27 @@ function Activity({ activity, now }: { activity: UploadActivityFieldsFragment; n
         <code className="id">{activity.activityId}</code>
         {activity.isTerminal && <span className="done">{activity.status === 'PROCESSED' ? 'finished' : 'ended'}</span>}
         {activity.isStale && (
-          <span className="stale" title="The gateway cannot reach ClearTax for this activity; this is the last known state.">
+          <span
+            className="stale"
+            title="The gateway cannot reach ClearTax for this activity; this is the last known state."
+          >
             stale
           </span>
         )}
       </div>
-      <div className={`progress ${activity.status.toLowerCase()}`} role="progressbar" aria-valuenow={progress} aria-valuemin={0} aria-valuemax={100}>
+      <div
+        className={`progress ${activity.status.toLowerCase()}`}
+        role="progressbar"
+        aria-valuenow={progress}
+        aria-valuemin={0}
+        aria-valuemax={100}
+      >
         <span style={{ width: `${progress}%` }} />
       </div>
       <div className="row-foot">
-        {activity.status === 'QUEUED' && activity.queuedCount != null && <span data-testid="queue">#{activity.queuedCount} in queue</span>}
+        {activity.status === 'QUEUED' && activity.queuedCount != null && (
+          <span data-testid="queue">#{activity.queuedCount} in queue</span>
+        )}
         {activity.status === 'ABORTED' && activity.errorMessage && (
           <span className="abort" data-testid="error-message">
             {activity.errorMessage}

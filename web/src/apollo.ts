@@ -24,7 +24,9 @@ export function createApollo(credentials: () => Credentials, onLinkState: (state
     if (c.kind === 'jwt') return { authorization: `Bearer ${c.jwt}` };
     return {};
   };
-  const http = new SetContextLink((prev) => ({ headers: { ...prev.headers, ...headers() } })).concat(new HttpLink({ uri: endpoint.href }));
+  const http = new SetContextLink((prev) => ({ headers: { ...prev.headers, ...headers() } })).concat(
+    new HttpLink({ uri: endpoint.href }),
+  );
   const wsClient = createClient({
     url: endpoint.href.replace(/^http/, 'ws'),
     connectionParams: () => {
@@ -82,5 +84,9 @@ function keepNewerReads(cache: InMemoryCache): ApolloLink {
     if ('isStale' in incoming) kept.isStale = known.isStale || incoming.isStale === true;
     return kept;
   }
-  return new ApolloLink((operation, forward) => forward(operation).pipe(map((result) => (result.data ? { ...result, data: newer(result.data) as typeof result.data } : result))));
+  return new ApolloLink((operation, forward) =>
+    forward(operation).pipe(
+      map((result) => (result.data ? { ...result, data: newer(result.data) as typeof result.data } : result)),
+    ),
+  );
 }

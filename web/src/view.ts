@@ -8,7 +8,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every UUID in a pasted text, lower-cased, without repeats. */
 export function parseIds(text: string): string[] {
-  return [...new Set((text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? []).map((id) => id.toLowerCase()))];
+  return [
+    ...new Set(
+      (text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? []).map((id) =>
+        id.toLowerCase(),
+      ),
+    ),
+  ];
 }
 
 export const isUuid = (text: string) => UUID.test(text.trim());
@@ -17,7 +23,9 @@ export function viewFromUrl(): View | undefined {
   const params = new URLSearchParams(window.location.search);
   const taxableEntityId = params.get('entity')?.trim() ?? '';
   const activityIds = parseIds(params.get('ids') ?? '');
-  return isUuid(taxableEntityId) && activityIds.length > 0 ? { taxableEntityId: taxableEntityId.toLowerCase(), activityIds } : undefined;
+  return isUuid(taxableEntityId) && activityIds.length > 0
+    ? { taxableEntityId: taxableEntityId.toLowerCase(), activityIds }
+    : undefined;
 }
 
 /**
