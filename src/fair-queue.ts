@@ -21,7 +21,7 @@ export interface FairQueue {
 }
 
 export interface FairQueueOptions {
-  /** Tasks running at once (UPSTREAM_MAX_CONCURRENCY). @default none: required */
+  /** Tasks running at once (UPSTREAM_MAX_CONCURRENCY). */
   concurrency: number;
   /** The error a task that was abandoned while waiting rejects with. @default the signal's reason */
   onAbandon?: (signal: AbortSignal) => unknown;

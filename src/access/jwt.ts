@@ -11,6 +11,7 @@ import {
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
 import { GatewayError, UnauthenticatedError } from '../errors.js';
+import { nonEmptyString, nonNegativeInt, positiveInt } from '../options.js';
 import { connectionParam, hashToken } from '../token.js';
 import type { AccessResult, AccessStrategy } from './caller.js';
 
@@ -23,24 +24,24 @@ export interface JwtAccessOptions {
   issuer?: string | undefined;
   /** AUTH_JWT_AUDIENCE. @default not checked */
   audience?: string | undefined;
-  /** AUTH_ENTITIES_CLAIM. @default 'taxable_entity_ids' */
-  entitiesClaim?: string;
+  /** AUTH_ENTITIES_CLAIM. */
+  entitiesClaim: string;
   /** The server's ClearTax token every caller reads with. */
   upstreamToken: string;
   /** Leeway for exp and nbf. @default 30 */
   clockToleranceSeconds?: number;
-  /** JWKS fetch timeout: how long a hanging JWKS may hold a request whose key is not cached. @default 2000 */
-  jwksTimeoutMs?: number;
+  /** JWKS fetch timeout: how long a hanging JWKS may hold a request whose key is not cached (AUTH_JWKS_TIMEOUT_MS). */
+  jwksTimeoutMs: number;
   /**
    * Least time between two JWKS fetches, whether the last one succeeded or failed: a rotated key
-   * works within it, and neither unknown `kid`s nor an outage make more fetches. @default 2000
+   * works within it, and neither unknown `kid`s nor an outage make more fetches (AUTH_JWKS_COOLDOWN_MS).
    */
-  jwksCooldownMs?: number;
+  jwksCooldownMs: number;
   /**
    * Age after which the cached key set is refetched (with the cooldown). A failed refetch keeps the
-   * last good set: cached keys keep working while the JWKS is down, however long. @default 600000
+   * last good set: cached keys keep working while the JWKS is down, however long (AUTH_JWKS_CACHE_MAX_AGE_MS).
    */
-  jwksCacheMaxAgeMs?: number;
+  jwksCacheMaxAgeMs: number;
   logger: Logger;
 }
 
@@ -57,14 +58,17 @@ type Key = Parameters<typeof jwtVerify>[1];
  */
 export async function createJwtAccess(options: JwtAccessOptions): Promise<AccessStrategy> {
   const { logger } = options;
-  const entitiesClaim = options.entitiesClaim ?? 'taxable_entity_ids';
+  const entitiesClaim = nonEmptyString('entitiesClaim', options.entitiesClaim);
+  const jwksTimeoutMs = positiveInt('jwksTimeoutMs', options.jwksTimeoutMs);
+  const jwksCooldownMs = nonNegativeInt('jwksCooldownMs', options.jwksCooldownMs);
+  const jwksCacheMaxAgeMs = positiveInt('jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs);
   let key: Key | JWTVerifyGetKey;
   let algorithms = options.algorithms;
   if ('jwksUrl' in options.key) {
     key = createJwksKeySource(new URL(options.key.jwksUrl), {
-      timeoutMs: options.jwksTimeoutMs ?? 2000,
-      cooldownMs: options.jwksCooldownMs ?? 2000,
-      cacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+      timeoutMs: jwksTimeoutMs,
+      cooldownMs: jwksCooldownMs,
+      cacheMaxAgeMs: jwksCacheMaxAgeMs,
       logger,
     });
     algorithms ??= ['RS256', 'ES256'];

@@ -9,7 +9,7 @@ export interface RateLimit {
 }
 
 export interface RateLimitOptions {
-  /** Activity reads per caller per minute (RATE_LIMIT_PER_MINUTE); 0 turns the limit off. @default none: required */
+  /** Activity reads per caller per minute (RATE_LIMIT_PER_MINUTE); 0 turns the limit off. */
   perMinute: number;
   /**
    * The store: rate-limiter-flexible's memory limiter by default; multi-instance

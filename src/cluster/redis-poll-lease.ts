@@ -12,7 +12,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 
 export interface RedisPollLeaseOptions {
   link: RedisLink;
-  /** Lease time to live: max(3 × POLL_INTERVAL_MS, 5 s). @default none: required */
+  /** Lease time to live: max(3 × POLL_INTERVAL_MS, 5 s). */
   ttlMs: number;
   /** Key prefix. @default 'gw:lease:' */
   prefix?: string;

@@ -4,7 +4,7 @@ import type { RedisLink } from './redis-link.js';
 
 export interface RedisSnapshotStoreOptions {
   link: RedisLink;
-  /** How long a snapshot stays. @default none: required */
+  /** How long a snapshot stays. */
   ttlMs: number;
   /** Key prefix. @default 'gw:snap:' */
   prefix?: string;

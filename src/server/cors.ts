@@ -14,9 +14,9 @@ const ALLOWED_HEADERS = [
 ];
 
 export interface BrowserAccessOptions {
-  /** CORS_ORIGINS: origins allowed from another origin, or '*'. @default none: required ([] = same-origin only) */
+  /** CORS_ORIGINS: origins allowed from another origin, or '*' ([] = same-origin only). */
   origins: readonly string[] | '*';
-  /** TRUST_PROXY: the own origin may come from X-Forwarded-Host. @default false */
+  /** TRUST_PROXY: the own origin may come from X-Forwarded-Host. */
   trustProxy: boolean;
   /** How long a browser may cache a preflight. @default 600 */
   maxAgeSeconds?: number;

@@ -8,6 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
 import { maskError, refusal } from '../errors.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 import { logOperationErrors } from './error-logging.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import type { Admit, EndTurn, OperationPreparer } from './operation.js';
@@ -18,12 +19,12 @@ export interface ApolloOptions<TContext extends BaseContext> {
   httpServer: Server;
   /** The shared parse/validate step (the same one the WebSocket path uses). */
   prepare: OperationPreparer;
-  /** Apollo Sandbox as the landing page at /graphql (SANDBOX_ENABLED). @default none: required */
+  /** Apollo Sandbox as the landing page at /graphql (SANDBOX_ENABLED). */
   sandboxEnabled: boolean;
-  /** Schema introspection (INTROSPECTION_ENABLED). @default none: required */
+  /** Schema introspection (INTROSPECTION_ENABLED). */
   introspectionEnabled: boolean;
-  /** How long a drain waits for requests in flight before cutting them (SHUTDOWN_GRACE_MS). @default 10000 */
-  drainGraceMs?: number;
+  /** How long a drain waits for requests in flight before cutting them (SHUTDOWN_GRACE_MS). */
+  drainGraceMs: number;
   logger: Logger;
   /** More plugins (the WebSocket server's drain hook). @default [] */
   plugins?: ApolloServerPlugin<TContext>[];
@@ -73,6 +74,7 @@ export function createApolloServer<TContext extends BaseContext>(
   options: ApolloOptions<TContext>,
 ): ApolloServer<TContext> {
   const { logger } = options;
+  const drainGraceMs = nonNegativeInt('drainGraceMs', options.drainGraceMs);
   const errorLogging: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       let record: OperationRecord | undefined;
@@ -143,7 +145,7 @@ export function createApolloServer<TContext extends BaseContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({
         httpServer: options.httpServer,
-        stopGracePeriodMillis: options.drainGraceMs ?? 10_000,
+        stopGracePeriodMillis: drainGraceMs,
       }),
       options.sandboxEnabled
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
@@ -159,7 +161,7 @@ export interface MountOptions<TContext> {
   context: (request: Request) => Promise<{ context: TContext; callerKey: string }>;
   /** The shared parse/validate step: its queue of new documents, fair between callers. */
   prepare: OperationPreparer;
-  /** Largest request body (MAX_BODY_BYTES). @default none: required */
+  /** Largest request body (MAX_BODY_BYTES). */
   maxBodyBytes: number;
   logger: Logger;
   /** One line per completed HTTP operation (ACCESS_LOG). */
@@ -177,6 +179,7 @@ export function mountGraphQL<TContext extends BaseContext>(
   options: MountOptions<TContext>,
 ): void {
   const { accessLog } = options;
+  positiveInt('maxBodyBytes', options.maxBodyBytes);
   app.use(
     '/graphql',
     (req, res, next) => {

@@ -3,9 +3,9 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 
 export interface OperationLimitOptions {
-  /** Fields on the longest path, leaf included, fragments inlined, introspection counted (MAX_QUERY_DEPTH). @default none: required */
+  /** Fields on the longest path, leaf included, fragments inlined, introspection counted (MAX_QUERY_DEPTH). */
   maxDepth: number;
-  /** Aliases per operation (MAX_ALIASES). @default none: required */
+  /** Aliases per operation (MAX_ALIASES). */
   maxAliases: number;
 }
 

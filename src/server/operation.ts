@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../domain/index.js';
 import { GatewayError, maskError, refusal } from '../errors.js';
 import { createFairQueue } from '../fair-queue.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 
 /** Everything an operation's admission may look at, after its document validated. */
 export interface Admission<TContext> {
@@ -39,8 +40,8 @@ export interface OperationPreparerOptions {
   schema: GraphQLSchema;
   /** Rules beyond graphql's `specifiedRules`, applied on HTTP (Apollo) and WebSocket alike. @default [] */
   validationRules?: readonly ValidationRule[];
-  /** Lexical tokens a document may have; parsing stops past it (MAX_QUERY_TOKENS). @default 2000 */
-  maxTokens?: number;
+  /** Lexical tokens a document may have; parsing stops past it (MAX_QUERY_TOKENS). */
+  maxTokens: number;
   /** New documents one caller may have waiting to be parsed and validated; past it, RATE_LIMITED (MAX_PENDING_DOCUMENTS). */
   maxPendingDocuments: number;
   /** Fragment definitions a document may have, counted before any validation rule runs (MAX_FRAGMENTS). */
@@ -88,6 +89,8 @@ export interface OperationPreparer {
 
 export function createOperationPreparer(options: OperationPreparerOptions): OperationPreparer {
   const { schema } = options;
+  positiveInt('maxPendingDocuments', options.maxPendingDocuments);
+  nonNegativeInt('maxFragments', options.maxFragments);
   const validationRules = [...(options.validationRules ?? [])];
   const rules = [...specifiedRules, ...validationRules];
   // Thousands of screens send the same few documents: one shared immutable AST is
@@ -97,7 +100,7 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     maxSize: DOCUMENT_CACHE_MAX_BYTES,
     sizeCalculation: documentBytes,
   });
-  const parseOptions = { maxTokens: options.maxTokens ?? 2000 };
+  const parseOptions = { maxTokens: positiveInt('maxTokens', options.maxTokens) };
   // Keys as Apollo makes them for a provided documentStore (schema hash, then the
   // query's sha256), so a document validated on one transport serves the other.
   const prefix = `${sha256(printSchema(schema))}:`;

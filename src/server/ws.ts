@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
 import { refusal } from '../errors.js';
+import { positiveInt } from '../options.js';
 import { requestScopeOf, type RequestScope } from '../request-scope.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import { isClientGone, logOperationErrors } from './error-logging.js';
@@ -29,21 +30,21 @@ export type Acceptance<TConnection> =
 export interface WebSocketOptions<TConnection, TContext> {
   httpServer: Server;
   schema: GraphQLSchema;
-  /** @default none: required, e.g. '/graphql' */
+  /** e.g. '/graphql' */
   path: string;
   logger: Logger;
   /** One line per ended operation (ACCESS_LOG). */
   accessLog: AccessLog;
   /** The shared parse/validate/mask step (the same one Apollo uses for HTTP). */
   prepare: OperationPreparer;
-  /** Operations one socket may run at once (MAX_SUBSCRIPTIONS_PER_CONNECTION). @default none: required */
+  /** Operations one socket may run at once (MAX_SUBSCRIPTIONS_PER_CONNECTION). */
   maxOperationsPerConnection: number;
-  /** Largest WebSocket message accepted, in bytes (MAX_BODY_BYTES). @default 102400 */
-  maxPayloadBytes?: number;
-  /** Open sockets at most; past it, upgrades are answered 503 (MAX_CONNECTIONS). @default 10000 */
-  maxConnections?: number;
-  /** Sustained messages per second on one socket (WS_MAX_MESSAGES_PER_SECOND), as a token bucket whose burst admits connection_init plus `maxOperationsPerConnection` subscribes; a flood past it is closed with 1008. @default 100 */
-  maxMessagesPerSecond?: number;
+  /** Largest WebSocket message accepted, in bytes (MAX_BODY_BYTES). */
+  maxPayloadBytes: number;
+  /** Open sockets at most; past it, upgrades are answered 503 (MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Sustained messages per second on one socket (WS_MAX_MESSAGES_PER_SECOND), as a token bucket whose burst admits connection_init plus `maxOperationsPerConnection` subscribes; a flood past it is closed with 1008. */
+  maxMessagesPerSecond: number;
   /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
   accept(
     connectionParams: Readonly<Record<string, unknown>> | undefined,
@@ -135,12 +136,16 @@ export function createWebSocketEndpoint<TConnection, TContext>(
 ): WebSocketEndpoint {
   const { logger, prepare } = options;
   // Messages are small GraphQL documents; refuse anything near ws's 100 MiB default.
-  const maxConnections = options.maxConnections ?? 10_000;
-  const maxMessagesPerSecond = options.maxMessagesPerSecond ?? 100;
+  const maxPayloadBytes = positiveInt('maxPayloadBytes', options.maxPayloadBytes);
+  const maxConnections = positiveInt('maxConnections', options.maxConnections);
+  const maxMessagesPerSecond = positiveInt('maxMessagesPerSecond', options.maxMessagesPerSecond);
+  positiveInt('maxOperationsPerConnection', options.maxOperationsPerConnection);
+  positiveInt('maxConnectionsPerAddress', options.maxConnectionsPerAddress);
+  positiveInt('idleTimeoutMs', options.idleTimeoutMs);
   const wsServer = new WebSocketServer({
     server: options.httpServer,
     path: options.path,
-    maxPayload: options.maxPayloadBytes ?? 100 * 1024,
+    maxPayload: maxPayloadBytes,
     // Refused before the handshake, so a flood of upgrades costs no socket state.
     verifyClient: (info, accept) => {
       if (options.acceptUpgrade && !options.acceptUpgrade(info.req)) return accept(false, 403, 'Origin not allowed');

@@ -58,7 +58,7 @@ export interface SimulatorOptions {
   host?: string;
   /** 0 = any free port. @default 0 */
   port?: number;
-  /** Lifecycle clock step; 0 disables the clock (tests move activities themselves). @default none: required */
+  /** Lifecycle clock step; 0 disables the clock (tests move activities themselves). */
   stepMs: number;
   /** Fixed delay before every status answer. @default 0 */
   delayMs?: number;

@@ -18,9 +18,9 @@ type RateLimiter = {
 
 export interface OperationGuardOptions {
   schema: GraphQLSchema;
-  /** Longest `activityIds` list (MAX_ACTIVITY_IDS). @default none: required */
+  /** Longest `activityIds` list (MAX_ACTIVITY_IDS). */
   maxActivityIds: number;
-  /** Activity ids in one operation over all fields and aliases (MAX_OPERATION_IDS). @default none: required */
+  /** Activity ids in one operation over all fields and aliases (MAX_OPERATION_IDS). */
   maxOperationIds: number;
   /** Takes one point per activity id from the caller's allowance (RATE_LIMIT_PER_MINUTE). */
   rateLimit: RateLimiter;

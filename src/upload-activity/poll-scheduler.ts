@@ -1,3 +1,5 @@
+import { positiveInt } from '../options.js';
+
 /**
  * When each watched key is polled next. One timer for all keys (never one per
  * key or per subscriber); a key is handed out through `onDue` and is not due
@@ -10,9 +12,9 @@
  * `maxIntervalMs` (a huge Retry-After must not freeze a subscription).
  */
 export interface PollSchedulerOptions {
-  /** Interval right after a change (POLL_INTERVAL_MS). @default none: required */
+  /** Interval right after a change (POLL_INTERVAL_MS). */
   intervalMs: number;
-  /** Ceiling of the adaptive interval, of error backoff and of any Retry-After wait (POLL_MAX_INTERVAL_MS). @default none: required */
+  /** Ceiling of the adaptive interval, of error backoff and of any Retry-After wait (POLL_MAX_INTERVAL_MS). */
   maxIntervalMs: number;
   /** How much the interval grows per unchanged poll. @default 1.5 */
   growthFactor?: number;
@@ -58,7 +60,9 @@ interface KeyState {
 }
 
 export function createPollScheduler(options: PollSchedulerOptions): PollScheduler {
-  const { intervalMs, maxIntervalMs, onDue } = options;
+  const { onDue } = options;
+  const intervalMs = positiveInt('intervalMs', options.intervalMs);
+  const maxIntervalMs = positiveInt('maxIntervalMs', options.maxIntervalMs);
   const growthFactor = options.growthFactor ?? 1.5;
   const random = options.random ?? Math.random;
   const keys = new Map<string, KeyState>();

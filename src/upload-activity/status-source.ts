@@ -6,19 +6,20 @@ import type { SnapshotStore } from '../snapshot-store.js';
 import type { ClearTaxClient } from '../upstream/cleartax-client.js';
 import { abortMessage, UpstreamError } from '../upstream/upstream-error.js';
 import { createFairQueue } from '../fair-queue.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 
 export interface StatusSourceOptions {
   client: ClearTaxClient;
-  /** Upstream requests in flight at once; the rest wait, served round robin between callers (UPSTREAM_MAX_CONCURRENCY). @default none: required */
+  /** Upstream requests in flight at once; the rest wait, served round robin between callers (UPSTREAM_MAX_CONCURRENCY). */
   maxConcurrency: number;
-  /** Retries after the first attempt of a read that asks for no other number (UPSTREAM_RETRIES). @default none: required */
+  /** Retries after the first attempt of a read that asks for no other number (UPSTREAM_RETRIES). */
   retries: number;
-  /** Terminal snapshots kept; 0 disables the cache (TERMINAL_CACHE_SIZE). @default none: required */
+  /** Terminal snapshots kept; 0 disables the cache (TERMINAL_CACHE_SIZE). */
   terminalCacheSize: number;
-  /** Age limit of a cached terminal snapshot (TERMINAL_CACHE_TTL_MS). @default none: required */
+  /** Age limit of a cached terminal snapshot (TERMINAL_CACHE_TTL_MS). */
   terminalCacheTtlMs: number;
-  /** Estimated memory the terminal cache may hold: a long errorMessage must not multiply by the entry count (TERMINAL_CACHE_MAX_BYTES). @default 16 MiB */
-  terminalCacheMaxBytes?: number;
+  /** Estimated memory the terminal cache may hold: a long errorMessage must not multiply by the entry count (TERMINAL_CACHE_MAX_BYTES). */
+  terminalCacheMaxBytes: number;
   /** @default no metrics */
   metrics?: Metrics;
   /**
@@ -110,17 +111,22 @@ interface InFlight {
  */
 export function createStatusSource(options: StatusSourceOptions): StatusSource {
   const { client, metrics } = options;
+  const maxConcurrency = positiveInt('maxConcurrency', options.maxConcurrency);
+  const defaultRetries = nonNegativeInt('retries', options.retries);
+  const terminalCacheSize = nonNegativeInt('terminalCacheSize', options.terminalCacheSize);
+  const terminalCacheTtlMs = positiveInt('terminalCacheTtlMs', options.terminalCacheTtlMs);
+  const terminalCacheMaxBytes = positiveInt('terminalCacheMaxBytes', options.terminalCacheMaxBytes);
   const queue = createFairQueue({
-    concurrency: options.maxConcurrency,
+    concurrency: maxConcurrency,
     onAbandon: deadlineError,
   });
   const inFlight = new Map<string, InFlight>();
   const terminal =
-    options.terminalCacheSize > 0
+    terminalCacheSize > 0
       ? new LRUCache<string, StatusSnapshot>({
-          max: options.terminalCacheSize,
-          ttl: options.terminalCacheTtlMs,
-          maxSize: options.terminalCacheMaxBytes ?? 16 * 1024 * 1024,
+          max: terminalCacheSize,
+          ttl: terminalCacheTtlMs,
+          maxSize: terminalCacheMaxBytes,
           sizeCalculation: snapshotBytes,
         })
       : undefined;
@@ -149,7 +155,7 @@ export function createStatusSource(options: StatusSourceOptions): StatusSource {
       );
     }
     const id = scopedKeyId(tokenHash, key);
-    const retries = loadOptions.retries ?? options.retries;
+    const retries = loadOptions.retries ?? defaultRetries;
     const cached = terminal?.get(id);
     if (cached) {
       stats.cached += 1;

@@ -12,6 +12,7 @@ import {
   type StatusSnapshot,
 } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
+import { positiveInt } from '../options.js';
 import { createLocalPollLease, type PollLease } from '../poll-lease.js';
 import { STATUS_TOPIC, type AppPubSub } from '../pubsub.js';
 import { createLocalSnapshotStore, type SnapshotStore } from '../snapshot-store.js';
@@ -30,14 +31,14 @@ export interface StatusWatcherOptions {
   lease?: PollLease;
   /** The last snapshot per watched key. @default an in-process Map */
   store?: SnapshotStore;
-  /** Poll interval right after a change, and the age up to which a known state serves a new subscriber (POLL_INTERVAL_MS). @default none: required */
+  /** Poll interval right after a change, and the age up to which a known state serves a new subscriber (POLL_INTERVAL_MS). */
   intervalMs: number;
-  /** Ceiling of the adaptive interval and of error backoff (POLL_MAX_INTERVAL_MS). @default none: required */
+  /** Ceiling of the adaptive interval and of error backoff (POLL_MAX_INTERVAL_MS). */
   maxIntervalMs: number;
   /** How much the interval grows per unchanged poll. @default 1.5 */
   growthFactor?: number;
-  /** Failed polling time after which subscribers get the last state with isStale: true (STALE_AFTER_MS). @default 30000 */
-  staleAfterMs?: number;
+  /** Failed polling time after which subscribers get the last state with isStale: true (STALE_AFTER_MS). */
+  staleAfterMs: number;
   /** Called with the time from an event's upstream read to its hand-over to the socket writer. @default no-op */
   onDeliveryLag?: (lagMs: number) => void;
   logger: Logger;
@@ -86,8 +87,10 @@ interface WatchedKey {
  * on its own.
  */
 export function createStatusWatcher(options: StatusWatcherOptions): StatusWatcher {
-  const { source, pubSub, intervalMs, logger } = options;
-  const staleAfterMs = options.staleAfterMs ?? 30_000;
+  const { source, pubSub, logger } = options;
+  const intervalMs = positiveInt('intervalMs', options.intervalMs);
+  const maxIntervalMs = positiveInt('maxIntervalMs', options.maxIntervalMs);
+  const staleAfterMs = positiveInt('staleAfterMs', options.staleAfterMs);
   const { onDeliveryLag } = options;
   // Lag of a fresh read only: a stale event, or a known state served to a newcomer, carries an older read time on purpose.
   const onDeliver = onDeliveryLag
@@ -104,7 +107,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
   const registry = createSubscriberRegistry<StatusSubscription>();
   const scheduler = createPollScheduler({
     intervalMs,
-    maxIntervalMs: options.maxIntervalMs,
+    maxIntervalMs,
     ...(options.growthFactor !== undefined ? { growthFactor: options.growthFactor } : {}),
     onDue: (id) => void poll(id),
   });

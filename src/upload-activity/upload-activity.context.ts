@@ -29,7 +29,7 @@ export interface UploadActivityContextOptions {
   source: StatusSource;
   watcher: StatusWatcher;
   reader: Reader;
-  /** How long this operation's reads may wait for upstream, from its first read (REQUEST_DEADLINE_MS). @default none: required */
+  /** How long this operation's reads may wait for upstream, from its first read (REQUEST_DEADLINE_MS). */
   requestDeadlineMs: number;
   /** W3C trace context of the request, forwarded upstream by the reads it starts. @default none */
   traceparent?: string;

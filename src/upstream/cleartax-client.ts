@@ -2,6 +2,7 @@ import fetch from 'cross-fetch';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { ErrorCode, type ActivityKey, type StatusSnapshot } from '../domain/index.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 import { parseErrorBody, parseRetryAfter, parseStatusBody } from './cleartax-wire.js';
 import { createOutageLog } from './outage-log.js';
 import { abortMessage, UpstreamError } from './upstream-error.js';
@@ -9,16 +10,16 @@ import { abortMessage, UpstreamError } from './upstream-error.js';
 export interface ClearTaxClientOptions {
   /** e.g. `https://ewb.cleartax.in/api`; a trailing slash is ignored. */
   baseUrl: string;
-  /** Per attempt, covering headers and body (UPSTREAM_TIMEOUT_MS). @default none: required */
+  /** Per attempt, covering headers and body (UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
-  /** Retries after the first attempt, for retry-safe failures only (UPSTREAM_RETRIES). A call may ask for fewer. @default none: required */
+  /** Retries after the first attempt, for retry-safe failures only (UPSTREAM_RETRIES). A call may ask for fewer. */
   retries: number;
-  /** First backoff delay; doubles per retry, with full jitter (UPSTREAM_RETRY_BASE_MS). @default none: required */
+  /** First backoff delay; doubles per retry, with full jitter (UPSTREAM_RETRY_BASE_MS). */
   retryBaseMs: number;
-  /** A 429 asking to wait longer than this fails at once with RATE_LIMITED and its `retryAfterMs` (UPSTREAM_MAX_RETRY_AFTER_MS). @default none: required */
+  /** A 429 asking to wait longer than this fails at once with RATE_LIMITED and its `retryAfterMs` (UPSTREAM_MAX_RETRY_AFTER_MS). */
   maxRetryAfterMs: number;
-  /** Larger bodies are UPSTREAM_BAD_RESPONSE; reading stops there (UPSTREAM_MAX_BODY_BYTES). @default 65536 */
-  maxBodyBytes?: number;
+  /** Larger bodies are UPSTREAM_BAD_RESPONSE; reading stops there (UPSTREAM_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
   /** Longest upstream error message copied into `extensions.upstream.message`; the rest is cut. @default 500 */
   maxMessageLength?: number;
   logger: Logger;
@@ -71,7 +72,11 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   const { logger } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? 65_536;
+  positiveInt('timeoutMs', options.timeoutMs);
+  nonNegativeInt('retries', options.retries);
+  nonNegativeInt('retryBaseMs', options.retryBaseMs);
+  nonNegativeInt('maxRetryAfterMs', options.maxRetryAfterMs);
+  const maxBodyBytes = positiveInt('maxBodyBytes', options.maxBodyBytes);
   const maxMessageLength = options.maxMessageLength ?? 500;
   const outage = createOutageLog({
     logger,

@@ -35,6 +35,7 @@ function instance(redisUrl: string, simulator: Simulator) {
     retries: 0,
     retryBaseMs: 1,
     maxRetryAfterMs: 0,
+    maxBodyBytes: 65_536,
     logger,
   });
   const source = createStatusSource({
@@ -43,6 +44,7 @@ function instance(redisUrl: string, simulator: Simulator) {
     retries: 0,
     terminalCacheSize: 100,
     terminalCacheTtlMs: 60_000,
+    terminalCacheMaxBytes: 16 * 1024 * 1024,
   });
   const watcher = createStatusWatcher({
     source,
@@ -51,6 +53,7 @@ function instance(redisUrl: string, simulator: Simulator) {
     store: createRedisSnapshotStore({ link, ttlMs: 2 * MAX_INTERVAL_MS }),
     intervalMs: INTERVAL_MS,
     maxIntervalMs: MAX_INTERVAL_MS,
+    staleAfterMs: 30_000,
     growthFactor: GROWTH,
     logger,
   });

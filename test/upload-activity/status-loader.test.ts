@@ -23,6 +23,7 @@ async function setup() {
     retries: 0,
     retryBaseMs: 1,
     maxRetryAfterMs: 0,
+    maxBodyBytes: 65_536,
     logger: createLogger('silent'),
   });
   const source = createStatusSource({
@@ -31,6 +32,7 @@ async function setup() {
     retries: 0,
     terminalCacheSize: 0,
     terminalCacheTtlMs: 1,
+    terminalCacheMaxBytes: 16 * 1024 * 1024,
   });
   const batches: string[][] = [];
   const recorded: Pick<StatusSource, 'loadMany'> = {

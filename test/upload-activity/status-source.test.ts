@@ -20,6 +20,7 @@ async function setup(options: Partial<Omit<StatusSourceOptions, 'client'>> = {})
     retries: 2,
     retryBaseMs: 1,
     maxRetryAfterMs: 0,
+    maxBodyBytes: 65_536,
     logger: createLogger('silent'),
   });
   const source = createStatusSource({
@@ -28,6 +29,7 @@ async function setup(options: Partial<Omit<StatusSourceOptions, 'client'>> = {})
     retries: 2,
     terminalCacheSize: 100,
     terminalCacheTtlMs: 60_000,
+    terminalCacheMaxBytes: 16 * 1024 * 1024,
     ...options,
   });
   const activity = (status = 'QUEUED') =>

@@ -23,6 +23,7 @@ async function setup(options: Partial<StatusWatcherOptions> = {}) {
     retries: 2,
     retryBaseMs: 1,
     maxRetryAfterMs: 0,
+    maxBodyBytes: 65_536,
     logger: createLogger('silent'),
   });
   const source = createStatusSource({
@@ -31,12 +32,14 @@ async function setup(options: Partial<StatusWatcherOptions> = {}) {
     retries: 2,
     terminalCacheSize: 100,
     terminalCacheTtlMs: 60_000,
+    terminalCacheMaxBytes: 16 * 1024 * 1024,
   });
   const watcher = createStatusWatcher({
     source,
     pubSub: createAppPubSub(),
     intervalMs: 10,
     maxIntervalMs: 10,
+    staleAfterMs: 30_000,
     logger: createLogger('silent'),
     ...options,
   });

@@ -20,6 +20,7 @@ async function setup(options: Partial<ClearTaxClientOptions> = {}) {
     retries: 2,
     retryBaseMs: 1,
     maxRetryAfterMs: 2000,
+    maxBodyBytes: 65_536,
     logger: createLogger('silent'),
     ...options,
   });
@@ -66,6 +67,7 @@ describe('ClearTaxClient against a real HTTP upstream', () => {
       retries: 0,
       retryBaseMs: 1,
       maxRetryAfterMs: 0,
+      maxBodyBytes: 65_536,
       logger: createLogger('silent'),
     });
     await client.getStatus(TOKEN, { taxableEntityId: 'a/b?c', activityId: '../x y' });
@@ -213,6 +215,7 @@ describe('ClearTaxClient against a real HTTP upstream', () => {
       retries: 0,
       retryBaseMs: 1,
       maxRetryAfterMs: 0,
+      maxBodyBytes: 65_536,
       logger: createLogger('silent'),
     });
     const refused = await failure(closed.getStatus(TOKEN, { taxableEntityId: ENTITY, activityId: a.activityId }));
@@ -269,6 +272,7 @@ describe('ClearTaxClient against a hostile upstream', () => {
       retries: 2,
       retryBaseMs: 1,
       maxRetryAfterMs: 0,
+      maxBodyBytes: 65_536,
       logger: createLogger('silent'),
       ...options,
     });
