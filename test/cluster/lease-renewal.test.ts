@@ -7,10 +7,9 @@ import { activityKey, type StatusEvent } from '../../src/domain/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createAppPubSub } from '../../src/pubsub.js';
 import { createSimulator, type Simulator } from '../../src/simulator/server.js';
-import { createClearTaxClient } from '../../src/upstream/cleartax-client.js';
-import { createStatusSource } from '../../src/upload-activity/status-source.js';
 import { createStatusWatcher } from '../../src/upload-activity/status-watcher.js';
 import { redisClient, startRedis } from '../helpers/redis.js';
+import { testClient, testSource } from '../helpers/upstream.js';
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 const TOKEN = 'token-lease';
@@ -29,23 +28,8 @@ function instance(redisUrl: string, simulator: Simulator) {
   const logger = createLogger('silent');
   const link = createRedisLink({ url: redisUrl, logger, reconnectMs: 20 });
   const lease = createRedisPollLease({ link, ttlMs: LEASE_TTL_MS });
-  const client = createClearTaxClient({
-    baseUrl: simulator.url,
-    timeoutMs: 5000,
-    retries: 0,
-    retryBaseMs: 1,
-    maxRetryAfterMs: 0,
-    maxBodyBytes: 65_536,
-    logger,
-  });
-  const source = createStatusSource({
-    client,
-    maxConcurrency: 8,
-    retries: 0,
-    terminalCacheSize: 100,
-    terminalCacheTtlMs: 60_000,
-    terminalCacheMaxBytes: 16 * 1024 * 1024,
-  });
+  const client = testClient(simulator.url, { timeoutMs: 5000, retries: 0, logger });
+  const source = testSource(client, { maxConcurrency: 8, retries: 0 });
   const watcher = createStatusWatcher({
     source,
     pubSub: createAppPubSub(createRedisEventTarget({ link, prefix: 'gw:status:', logger })),

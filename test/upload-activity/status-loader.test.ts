@@ -1,10 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { activityKey, type ActivityKey } from '../../src/domain/index.js';
-import { createLogger } from '../../src/logger.js';
 import { createSimulator } from '../../src/simulator/server.js';
-import { createClearTaxClient } from '../../src/upstream/cleartax-client.js';
 import { createStatusLoader } from '../../src/upload-activity/status-loader.js';
-import { createStatusSource, type StatusSource } from '../../src/upload-activity/status-source.js';
+import { type StatusSource } from '../../src/upload-activity/status-source.js';
+import { testClient, testSource } from '../helpers/upstream.js';
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 const TOKEN = 'token-a';
@@ -17,23 +16,8 @@ async function setup() {
   const simulator = createSimulator({ stepMs: 0 });
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
-  const client = createClearTaxClient({
-    baseUrl: url,
-    timeoutMs: 1000,
-    retries: 0,
-    retryBaseMs: 1,
-    maxRetryAfterMs: 0,
-    maxBodyBytes: 65_536,
-    logger: createLogger('silent'),
-  });
-  const source = createStatusSource({
-    client,
-    maxConcurrency: 8,
-    retries: 0,
-    terminalCacheSize: 0,
-    terminalCacheTtlMs: 1,
-    terminalCacheMaxBytes: 16 * 1024 * 1024,
-  });
+  const client = testClient(url, { retries: 0 });
+  const source = testSource(client, { maxConcurrency: 8, retries: 0, terminalCacheSize: 0, terminalCacheTtlMs: 1 });
   const batches: string[][] = [];
   const recorded: Pick<StatusSource, 'loadMany'> = {
     loadMany(token, keys, options) {

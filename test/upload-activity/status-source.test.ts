@@ -1,10 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { activityKey } from '../../src/domain/index.js';
-import { createLogger } from '../../src/logger.js';
 import { createSimulator } from '../../src/simulator/server.js';
-import { createClearTaxClient } from '../../src/upstream/cleartax-client.js';
 import { UpstreamError } from '../../src/upstream/upstream-error.js';
-import { createStatusSource, type StatusSourceOptions } from '../../src/upload-activity/status-source.js';
+import { type StatusSourceOptions } from '../../src/upload-activity/status-source.js';
+import { testClient, testSource } from '../helpers/upstream.js';
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 const TOKEN = 'token-a';
@@ -14,24 +13,8 @@ async function setup(options: Partial<Omit<StatusSourceOptions, 'client'>> = {})
   const simulator = createSimulator({ stepMs: 0 });
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
-  const client = createClearTaxClient({
-    baseUrl: url,
-    timeoutMs: 1000,
-    retries: 2,
-    retryBaseMs: 1,
-    maxRetryAfterMs: 0,
-    maxBodyBytes: 65_536,
-    logger: createLogger('silent'),
-  });
-  const source = createStatusSource({
-    client,
-    maxConcurrency: 32,
-    retries: 2,
-    terminalCacheSize: 100,
-    terminalCacheTtlMs: 60_000,
-    terminalCacheMaxBytes: 16 * 1024 * 1024,
-    ...options,
-  });
+  const client = testClient(url);
+  const source = testSource(client, options);
   const activity = (status = 'QUEUED') =>
     activityKey(ENTITY, simulator.createActivity({ taxableEntityId: ENTITY, status, isAuto: false }).activityId);
   return { simulator, source, activity };

@@ -3,10 +3,9 @@ import { activityKey, type ActivityKey, type StatusEvent } from '../../src/domai
 import { createLogger } from '../../src/logger.js';
 import { createAppPubSub } from '../../src/pubsub.js';
 import { createSimulator } from '../../src/simulator/server.js';
-import { createClearTaxClient } from '../../src/upstream/cleartax-client.js';
-import { createStatusSource } from '../../src/upload-activity/status-source.js';
 import type { StatusSubscription } from '../../src/upload-activity/status-subscription.js';
 import { createStatusWatcher, type StatusWatcherOptions } from '../../src/upload-activity/status-watcher.js';
+import { testClient, testSource } from '../helpers/upstream.js';
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 const TOKEN = 'token-a';
@@ -17,23 +16,8 @@ async function setup(options: Partial<StatusWatcherOptions> = {}) {
   const url = await simulator.start();
   onTestFinished(() => simulator.stop());
   // Queries would retry twice; the watcher must ask for single attempts itself.
-  const client = createClearTaxClient({
-    baseUrl: url,
-    timeoutMs: 5000,
-    retries: 2,
-    retryBaseMs: 1,
-    maxRetryAfterMs: 0,
-    maxBodyBytes: 65_536,
-    logger: createLogger('silent'),
-  });
-  const source = createStatusSource({
-    client,
-    maxConcurrency: 8,
-    retries: 2,
-    terminalCacheSize: 100,
-    terminalCacheTtlMs: 60_000,
-    terminalCacheMaxBytes: 16 * 1024 * 1024,
-  });
+  const client = testClient(url, { timeoutMs: 5000 });
+  const source = testSource(client, { maxConcurrency: 8 });
   const watcher = createStatusWatcher({
     source,
     pubSub: createAppPubSub(),
