@@ -118,8 +118,8 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
   /** Documents that failed validation lately: asked again, they take a turn of their own instead of waiting for a cache entry that never comes. */
   const invalid = new LRUCache<string, true>({ max: 10_000 });
 
-  async function turn(callerKey: string, query: string): Promise<EndTurn | undefined> {
-    const key = prefix + sha256(query);
+  /** `turn` with the document's cache key already made (the WebSocket path has it). */
+  async function turnFor(key: string, callerKey: string, query: string): Promise<EndTurn | undefined> {
     if (documents.has(key)) return undefined;
     const fragments = countFragments(query);
     if (fragments > options.maxFragments) {
@@ -196,14 +196,14 @@ export function createOperationPreparer(options: OperationPreparerOptions): Oper
     validationRules,
     parseOptions,
     documentStore,
-    turn,
+    turn: (callerKey, query) => turnFor(prefix + sha256(query), callerKey, query),
     async prepare(callerKey, query) {
       const key = prefix + sha256(query);
       const cached = documents.get(key);
       if (cached) return { document: cached };
       let end: EndTurn | undefined;
       try {
-        end = await turn(callerKey, query);
+        end = await turnFor(key, callerKey, query);
       } catch (error) {
         return { errors: [error as GraphQLError] };
       }
