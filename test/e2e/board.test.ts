@@ -24,8 +24,8 @@ afterAll(async () => {
 });
 
 /** A page that records console errors, page errors and GraphQL requests over HTTP. */
-async function openPage(url: string, viewport = { width: 1100, height: 800 }) {
-  const context = await browser.newContext({ viewport });
+async function openPage(url: string, viewport = { width: 1100, height: 800 }, options: { bypassCSP?: boolean } = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   onTestFinished(() => context.close());
   const page = await context.newPage();
   const problems: string[] = [];
@@ -321,3 +321,319 @@ describe("the board's credentials and its health signals in Chromium", () => {
     expect(problems).toEqual([]);
   });
 });
+
+/** The rows in the order shown: their activity ids. */
+const shownIds = (page: Page) =>
+  page
+    .locator('li.row')
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-testid')!.replace(/^row-/, '')));
+const row = (page: Page, id: string) => page.getByTestId(`row-${id}`);
+
+describe('the board as an operations tool in Chromium', () => {
+  /** One row per group: moving (QUEUED), processed, aborted, and an id ClearTax does not know. */
+  async function mixedBoard(options: { bypassCSP?: boolean } = {}) {
+    const stack = await startStack(BOARD_ENV);
+    const { simulator } = stack;
+    const processed = simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false });
+    const aborted = simulator.createActivity({
+      taxableEntityId: ENTITY,
+      status: 'ABORTED',
+      errorMessage: 'Row 7: invalid HSN code',
+      isAuto: false,
+    });
+    const moving = simulator.createActivity({
+      taxableEntityId: ENTITY,
+      status: 'QUEUED',
+      queuedCount: 2,
+      isAuto: false,
+    });
+    const ids = [processed.activityId, aborted.activityId, moving.activityId, MISSING];
+    const opened = await openPage(boardUrl(stack.app.url, ids), undefined, options);
+    await expect.poll(() => status(opened.page, aborted.activityId), { timeout: 15_000 }).toBe('ABORTED');
+    await expect.poll(() => status(opened.page, MISSING)).toBe('ERROR');
+    await expect.poll(() => status(opened.page, moving.activityId)).toBe('QUEUED');
+    return { ...stack, ...opened, processed, aborted, moving, ids };
+  }
+
+  it('counts every row per group, and the "Still moving" filter shows the moving rows only, from a shareable URL', async () => {
+    const { page, problems, moving, ids } = await mixedBoard();
+    expect(await page.getByTestId('summary').textContent()).toBe('1 moving · 1 processed · 1 aborted · 1 not readable');
+    expect(await shownIds(page)).toHaveLength(4);
+
+    await page.getByRole('button', { name: /^Still moving/ }).click();
+    await expect.poll(() => shownIds(page)).toEqual([moving.activityId]);
+    expect(await page.getByRole('button', { name: /^Still moving/ }).getAttribute('aria-pressed')).toBe('true');
+    // The totals stay over every watched row.
+    expect(await page.getByTestId('summary').textContent()).toBe('1 moving · 1 processed · 1 aborted · 1 not readable');
+    expect(new URL(page.url()).searchParams.get('show')).toBe('moving');
+    expect(new URL(page.url()).searchParams.get('ids')).toBe(ids.join(','));
+
+    // The filtered view is the URL: a reload (or a colleague opening it) shows the same.
+    await page.reload();
+    await expect.poll(() => status(page, moving.activityId), { timeout: 15_000 }).toBe('QUEUED');
+    expect(await shownIds(page)).toEqual([moving.activityId]);
+    await page.getByRole('button', { name: /^All/ }).click();
+    await expect.poll(() => shownIds(page)).toHaveLength(4);
+    expect(new URL(page.url()).searchParams.has('show')).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows an ABORTED row and an unreadable id under the "Failed" filter, and nothing else', async () => {
+    const { page, problems, aborted, processed } = await mixedBoard();
+    await page.getByRole('button', { name: /^Failed/ }).click();
+    await expect.poll(async () => new Set(await shownIds(page))).toEqual(new Set([aborted.activityId, MISSING]));
+    expect(await row(page, aborted.activityId).getByTestId('error-message').textContent()).toBe(
+      'Row 7: invalid HSN code',
+    );
+    expect(await row(page, MISSING).getByTestId('row-error').textContent()).toContain('Not found');
+    await page.getByRole('button', { name: /^Finished/ }).click();
+    await expect.poll(() => shownIds(page)).toEqual([processed.activityId]);
+    expect(problems).toEqual([]);
+  });
+
+  it('copies an activity id to the clipboard', async () => {
+    const { page, problems, moving } = await mixedBoard();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await row(page, moving.activityId).getByRole('button', { name: 'Copy activity id' }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(moving.activityId);
+    expect(await row(page, moving.activityId).getByRole('status').textContent()).toBe('Activity id copied');
+    expect(problems).toEqual([]);
+  });
+
+  it('stops watching a row, which stays removed after a reload; a cleared view watches nothing and says Idle', async () => {
+    const { page, problems, processed, moving, ids } = await mixedBoard();
+    await page.getByRole('button', { name: `Stop watching ${processed.activityId}` }).click();
+    await expect.poll(() => row(page, processed.activityId).count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('ids')).toBe(ids.filter((id) => id !== processed.activityId).join(','));
+    expect(await page.getByTestId('summary').textContent()).toBe('1 moving · 0 processed · 1 aborted · 1 not readable');
+
+    await page.reload();
+    await expect.poll(() => status(page, moving.activityId), { timeout: 15_000 }).toBe('QUEUED');
+    expect(await row(page, processed.activityId).count()).toBe(0);
+    expect(await shownIds(page)).toHaveLength(3);
+
+    await page.getByRole('button', { name: 'Clear the view' }).click();
+    await expect.poll(() => page.locator('li.row').count()).toBe(0);
+    await expect.poll(() => banner(page)).toBe('idle');
+    expect(await page.getByTestId('connection-banner').textContent()).toBe('Idle');
+    await page.reload();
+    await expect.poll(() => page.getByTestId('nothing-watched').count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator('li.row').count()).toBe(0);
+    expect(await page.getByTestId('connection-banner').textContent()).toBe('Idle');
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps a removed demo row removed after a reload, and adding one id to the demo puts only that id in the URL', async () => {
+    const { app, simulator } = await startStack({ ...BOARD_ENV, AUTH_MODE: '' }, { shouldSeed: true });
+    const demo = simulator.demoActivities().map((a) => a.activityId);
+    const { page, problems } = await openPage(app.url.replace(/\/graphql$/, '/'));
+    await expect.poll(() => page.locator('li.row').count(), { timeout: 15_000 }).toBe(demo.length);
+    const [gone, ...kept] = demo;
+    await page.getByRole('button', { name: `Stop watching ${gone}` }).click();
+    await expect.poll(() => row(page, gone!).count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.locator('li.row').count(), { timeout: 15_000 }).toBe(kept.length);
+    expect(await row(page, gone!).count()).toBe(0);
+
+    const added = simulator.createActivity({ status: 'UPLOADED', isAuto: false });
+    await page.getByLabel('Activity ids').fill(`please check ${added.activityId} today`);
+    await page.getByRole('button', { name: /^Watch/ }).click();
+    await expect.poll(() => status(page, added.activityId), { timeout: 10_000 }).toBe('UPLOADED');
+    const params = new URL(page.url()).searchParams;
+    expect(params.get('ids')).toBe(added.activityId);
+    expect(params.get('demo')).toBe('1');
+    expect(await page.locator('li.row').count()).toBe(kept.length + 1);
+    expect(problems).toEqual([]);
+  });
+
+  it('says why Watch cannot be pressed, and what is wrong with a bad entity id or an id that is not a UUID, next to the field', async () => {
+    const { app } = await startStack(BOARD_ENV);
+    const { page, problems } = await openPage(app.url.replace(/\/graphql$/, '/'));
+    const watch = page.getByRole('button', { name: /^Watch/ });
+    await expect
+      .poll(() => page.getByTestId('watch-why').textContent(), { timeout: 15_000 })
+      .toBe('Enter the taxable entity id first');
+    expect(await watch.isDisabled()).toBe(true);
+    expect(await banner(page)).toBe('idle');
+    expect(await page.getByTestId('connection-banner').textContent()).toBe('Idle');
+
+    await page.getByLabel('Taxable entity id').fill('11111111-2222-4333-8444');
+    expect(await page.getByTestId('entity-error').textContent()).toBe(
+      'Not a UUID: expected 8-4-4-4-12 hex digits, got "11111111-2222-4333-8444"',
+    );
+    expect(await page.getByLabel('Taxable entity id').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('watch-why').textContent()).toBe('The taxable entity id is not a UUID');
+
+    await page.getByLabel('Taxable entity id').fill(ENTITY);
+    expect(await page.getByTestId('entity-error').count()).toBe(0);
+    expect(await page.getByTestId('watch-why').textContent()).toBe('Paste at least one activity id');
+    await page.getByLabel('Activity ids').fill('8ec86d0a-f3e1-46d5-87d3-bcaa91a0a07');
+    expect(await page.getByTestId('ids-error').textContent()).toBe('Not a UUID: "8ec86d0a-f3e1-46d5-87d3-bcaa91a0a07"');
+    expect(await page.getByTestId('watch-why').textContent()).toBe('None of the pasted ids is a UUID');
+    expect(await watch.getAttribute('aria-describedby')).toBe(await page.getByTestId('watch-why').getAttribute('id'));
+    await page.getByLabel('Activity ids').fill(MISSING);
+    expect(await watch.isDisabled()).toBe(false);
+    expect(await page.getByTestId('watch-why').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('grows a row’s timeline as its states arrive, each with its clock time, and announces each change politely', async () => {
+    const { app, simulator } = await startStack(BOARD_ENV);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
+    const { page, problems } = await openPage(boardUrl(app.url, [a.activityId]));
+    await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('INIT');
+    await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
+    // Already INIT when the board opened: its last change is when the board first saw it.
+    const changedAt = row(page, a.activityId).getByTestId('changed-at');
+    expect(await changedAt.textContent()).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await changedAt.getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[+-]\d\d:\d\d$/);
+    expect(await row(page, a.activityId).getByTestId('timeline').count()).toBe(0);
+
+    const steps = ['UPLOADED', 'QUEUED', 'PROCESSING'] as const;
+    for (const [index, next] of steps.entries()) {
+      simulator.setState(ENTITY, a.activityId, { status: next, queuedCount: next === 'QUEUED' ? 1 : 0 });
+      await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe(next);
+      await expect
+        .poll(() => row(page, a.activityId).getByTestId('timeline').locator('li').allTextContents())
+        .toHaveLength(index + 2);
+      await expect
+        .poll(() => page.getByTestId('announcer').textContent())
+        .toBe(`Activity ${a.activityId.slice(0, 8)} is now ${next}`);
+    }
+    const entries = await row(page, a.activityId).getByTestId('timeline').locator('li').allTextContents();
+    expect(entries.map((entry) => entry.replace(/ \d\d:\d\d:\d\d$/, ''))).toEqual(['INIT', ...steps]);
+    for (const entry of entries) expect(entry).toMatch(/ \d\d:\d\d:\d\d$/);
+    expect(await row(page, a.activityId).getByTestId('since').textContent()).toMatch(
+      /^changed \d\d:\d\d:\d\d · PROCESSING for \d+ s$/,
+    );
+    // The live region is the announcer alone: the list itself is not read again.
+    expect(await page.locator('ul.rows[aria-live], ul.rows [aria-live]').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('reads every row again when the live transport comes back, so a change made meanwhile shows', async () => {
+    const simulator = createSimulator({ stepMs: 0 });
+    const upstream = await simulator.start();
+    onTestFinished(() => simulator.stop());
+    const env = { ...BOARD_ENV, CLEARTAX_BASE_URL: upstream, CLEARTAX_AUTH_TOKEN: 'server-token' };
+    const first = await startStack(env);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+    const { page, graphqlPosts } = await openPage(boardUrl(first.app.url, [a.activityId]));
+    await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('QUEUED');
+    await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
+    await first.app.stop();
+    await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('disconnected');
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSING', queuedCount: 0 });
+    await startStack({ ...env, PORT: new URL(first.app.url).port });
+    await expect.poll(() => banner(page), { timeout: 20_000 }).toBe('connected');
+    await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSING');
+    expect(graphqlPosts.filter((body) => body.includes('uploadActivities('))).toHaveLength(2);
+  });
+
+  it('puts the moving rows on top of a phone-width screen, each with the clock time of its last change', async () => {
+    const { app, simulator } = await startStack(BOARD_ENV);
+    const finished = [
+      simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false }),
+      simulator.createActivity({ taxableEntityId: ENTITY, status: 'PROCESSED', isAuto: false }),
+      simulator.createActivity({
+        taxableEntityId: ENTITY,
+        status: 'ABORTED',
+        errorMessage: 'Invalid GSTIN in row 3: 27AAAAA0000A1Z5 is not registered',
+        isAuto: false,
+      }),
+    ];
+    const moving = [
+      simulator.createActivity({ taxableEntityId: ENTITY, status: 'UPLOADED', isAuto: false }),
+      simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 4, isAuto: false }),
+    ];
+    // Listed first, as a bulk upload day's oldest uploads are.
+    const ids = [...finished, ...moving].map((a) => a.activityId);
+    const { page, problems } = await openPage(boardUrl(app.url, ids), { width: 375, height: 740 });
+    await expect.poll(() => status(page, moving[1]!.activityId), { timeout: 15_000 }).toBe('QUEUED');
+    await expect.poll(() => status(page, finished[2]!.activityId)).toBe('ABORTED');
+    simulator.setState(ENTITY, moving[0]!.activityId, { status: 'PROCESSING' });
+    await expect.poll(() => status(page, moving[0]!.activityId), { timeout: 10_000 }).toBe('PROCESSING');
+
+    // The most recently changed moving row leads, then the other moving one, then the failed one.
+    await expect
+      .poll(() => shownIds(page))
+      .toEqual([
+        moving[0]!.activityId,
+        moving[1]!.activityId,
+        finished[2]!.activityId,
+        expect.any(String),
+        expect.any(String),
+      ]);
+    await page.screenshot({ path: `${SCREENSHOTS}board-phone-moving-first.png`, animations: 'disabled' });
+    for (const { activityId } of moving) {
+      const box = (await row(page, activityId).boundingBox())!;
+      expect(box.y + box.height).toBeLessThanOrEqual(740);
+      expect(await row(page, activityId).getByTestId('changed-at').textContent()).toMatch(/^\d\d:\d\d:\d\d$/);
+    }
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(problems).toEqual([]);
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`has no serious or critical accessibility violations (axe-core, ${colorScheme} colours)`, async () => {
+      // The board's Content-Security-Policy allows no inline script, which is how axe is injected.
+      const { page } = await mixedBoard({ bypassCSP: true });
+      await page.emulateMedia({ colorScheme });
+      // A timeline and a filter pressed: every kind of control and text on screen.
+      await page.getByRole('button', { name: /^Failed/ }).click();
+      await page.getByRole('button', { name: /^All/ }).click();
+      await page.getByLabel('Activity ids').fill('not-a-uuid-12345678-1');
+      await page.addScriptTag({ path: AXE });
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (context: Document) => Promise<AxeResults> } }).axe;
+        const results = await axe.run(document);
+        return results.violations
+          .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+          .map((violation) => ({
+            id: violation.id,
+            impact: violation.impact,
+            nodes: violation.nodes.map((node) => node.target.join(' ')),
+          }));
+      });
+      expect(violations).toEqual([]);
+    });
+  }
+
+  it('works from the keyboard alone: filter, copy and stop watching', async () => {
+    const { page, problems, moving, processed } = await mixedBoard();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    /** Tabs until the focused element matches, at most 60 times. */
+    const tabTo = async (name: string) => {
+      for (let i = 0; i < 60; i += 1) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate(
+          () => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '',
+        );
+        if (focused.startsWith(name)) return;
+      }
+      throw new Error(`no control named ${name} reached by Tab`);
+    };
+    await tabTo('Still moving');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => shownIds(page)).toEqual([moving.activityId]);
+    await tabTo('Copy activity id');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(moving.activityId);
+    await page.keyboard.press('Shift+Tab');
+    await tabTo('All');
+    await page.keyboard.press('Space');
+    await expect.poll(() => shownIds(page)).toHaveLength(4);
+    await tabTo(`Stop watching ${processed.activityId}`);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row(page, processed.activityId).count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
+
+interface AxeResults {
+  violations: { id: string; impact?: string | null; nodes: { target: string[] }[] }[];
+}
+const AXE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
 import { CombinedGraphQLErrors } from '@apollo/client';
 import { useFragment, useQuery, useSubscription } from '@apollo/client/react';
 import {
@@ -7,7 +7,11 @@ import {
   UploadActivityFieldsFragmentDoc,
   type UploadActivityFieldsFragment,
 } from '../../schema/generated/graphql';
-import { viewHref, type View } from './view';
+import { Row } from './Row';
+import { groupOf, heldOrder, matchesFilter, orderRows, totals } from './rows';
+import { Summary, emptyFilterText } from './Summary';
+import { announcement, changedAt, record, type Timelines } from './timeline';
+import type { Filter, View } from './view';
 
 /** An error that reached a row, and the state the row had when it arrived. */
 interface Problem {
@@ -17,18 +21,37 @@ interface Problem {
   over: string | undefined;
 }
 
+export interface BoardProps {
+  view: View;
+  filter: Filter;
+  onFilter: (filter: Filter) => void;
+  onRemove: (activityId: string) => void;
+  onClear: () => void;
+  /** The address of this view (with its filter). */
+  href: string;
+  /** Grows each time the live transport comes back after a drop: every row is read again then. */
+  reconnects: number;
+  onUpstreamDown: (isDown: boolean) => void;
+}
+
 /**
  * The board: one query for the rows, one subscription that updates them (normalised by
  * id). Each row shows the latest thing that reached it by any path: its state in the
  * cache (the newer read of query answers and subscription events, see apollo.ts), or
- * an error that arrived after that state. A re-query (an id added, a new demo upload)
- * that fails for a row therefore shows its error only until a newer state arrives.
+ * an error that arrived after that state. A re-query (an id added, a new demo upload,
+ * the transport back) that fails for a row therefore shows its error only until a
+ * newer state arrives.
  */
-export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (isDown: boolean) => void }) {
+export function Board({ view, filter, onFilter, onRemove, onClear, href, reconnects, onUpstreamDown }: BoardProps) {
   const variables = { taxableEntityId: view.taxableEntityId, activityIds: view.activityIds };
-  const { data, error, loading } = useQuery(UploadActivitiesDocument, { variables, errorPolicy: 'all' });
+  const { data, error, loading, refetch } = useQuery(UploadActivitiesDocument, { variables, errorPolicy: 'all' });
   useSubscription(UploadActivitiesStatusChangedDocument, { variables });
   const now = useNow(1000);
+
+  // The subscription sends changes only: what changed while the transport was down is read again.
+  useEffect(() => {
+    if (reconnects > 0) refetch().catch(() => undefined);
+  }, [reconnects, refetch]);
 
   const from = useMemo(
     () =>
@@ -49,17 +72,17 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
     if (!error || handled.current.has(error)) return;
     handled.current.add(error);
     const found = new Map<string, Problem>();
-    const record = (index: number, code: string, message: string) => {
+    const recordProblem = (index: number, code: string, message: string) => {
       const activityId = view.activityIds[index];
       if (activityId) found.set(activityId, { code, message, over: versionOf(activities[index]) });
     };
     const everyRow = (code: string, message: string) =>
-      view.activityIds.forEach((_, index) => record(index, code, message));
+      view.activityIds.forEach((_, index) => recordProblem(index, code, message));
     if (CombinedGraphQLErrors.is(error)) {
       for (const e of error.errors) {
         const index = e.path?.[1];
         const code = String(e.extensions?.code ?? '');
-        if (typeof index === 'number') record(index, code, e.message);
+        if (typeof index === 'number') recordProblem(index, code, e.message);
         else everyRow(code, e.message);
       }
     } else everyRow('NETWORK', error.message);
@@ -71,7 +94,9 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
     const problem = problems.get(activityId);
     // Current only while nothing newer reached the row: no newer state, no answer for it in the latest query result.
     const isCurrent = problem !== undefined && problem.over === versionOf(activity) && !data?.uploadActivities?.[index];
-    return { activityId, activity, problem: isCurrent ? problem : undefined };
+    const shown = isCurrent ? problem : undefined;
+    const facts = { status: activity?.status, problem: shown?.code };
+    return { activityId, activity, problem: shown, facts, group: groupOf(facts) };
   });
 
   const isUpstreamDown = rows.some(({ activity, problem }) =>
@@ -80,44 +105,92 @@ export function Board({ view, onUpstreamDown }: { view: View; onUpstreamDown: (i
   useEffect(() => onUpstreamDown(isUpstreamDown), [isUpstreamDown, onUpstreamDown]);
   useEffect(() => () => onUpstreamDown(false), [onUpstreamDown]);
 
+  // The board's own record of the states it showed, and a polite word for each change.
+  const [timelines, setTimelines] = useState<Timelines>(() => new Map());
+  const [said, setSaid] = useState('');
+  const observed = rows.map(({ activityId, activity, problem }) => ({
+    id: activityId,
+    state: activity?.status === 'UNKNOWN' ? activity.rawStatus : (activity?.status ?? problem?.code),
+  }));
+  const observedKey = observed.map(({ id, state }) => `${id}=${state ?? ''}`).join();
+  useEffect(() => {
+    const next = record(timelines, observed, Date.now());
+    if (next.timelines === timelines) return;
+    setTimelines(next.timelines);
+    if (next.changes.length > 0) setSaid(announcement(next.changes));
+    // `observed` is new each render; `observedKey` says when it differs.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [observedKey, timelines]);
+
+  const sorted = orderRows(
+    rows.map(({ activityId, group }) => ({ id: activityId, group, changedAt: changedAt(timelines.get(activityId)) })),
+  );
+  const { order, holdProps } = useHeldOrder(sorted);
+  const byId = new Map(rows.map((row) => [row.activityId, row]));
+  const shown = order.map((id) => byId.get(id)!).filter((row) => row && matchesFilter(row.group, filter));
+
   return (
-    <section className="board" aria-busy={loading}>
+    <section className="board" aria-busy={loading} aria-label="Watched activities">
       <p className="entity">
-        Entity <code>{view.taxableEntityId}</code> · {view.activityIds.length}{' '}
-        {view.activityIds.length === 1 ? 'activity' : 'activities'} ·{' '}
-        <a className="view-link" href={viewHref(view)} data-testid="view-link">
+        <span className="entity-id">
+          Entity <code>{view.taxableEntityId}</code> ·{' '}
+        </span>
+        {view.activityIds.length} {view.activityIds.length === 1 ? 'activity' : 'activities'} ·{' '}
+        <a className="view-link" href={href} data-testid="view-link">
           link to this view
         </a>
+        <button type="button" className="quiet clear" onClick={onClear}>
+          Clear the view
+        </button>
       </p>
-      <ul className="rows">
-        {rows.map(({ activityId, activity, problem }) => (
-          <li
+      <Summary totals={totals(rows.map(({ facts }) => facts))} filter={filter} onFilter={onFilter} />
+      <p className="visually-hidden" role="status" aria-live="polite" data-testid="announcer">
+        {said}
+      </p>
+      {shown.length === 0 && <p className="note">{emptyFilterText(filter)}</p>}
+      <ul className="rows" {...holdProps}>
+        {shown.map(({ activityId, activity, problem, group }) => (
+          <Row
             key={activityId}
-            className="row"
-            data-testid={`row-${activityId}`}
-            data-status={activity?.status ?? (problem ? 'ERROR' : 'LOADING')}
-            {...(problem ? { 'data-problem': problem.code } : {})}
-          >
-            {activity ? (
-              <>
-                <Activity activity={activity} now={now} />
-                {problem && (
-                  <p className="row-error" data-testid="row-error">
-                    {describe(problem.code, problem.message)}: showing the last known state
-                  </p>
-                )}
-              </>
-            ) : (
-              <Missing
-                activityId={activityId}
-                message={problem ? describe(problem.code, problem.message) : loading ? 'Loading…' : 'No answer yet'}
-              />
-            )}
-          </li>
+            activityId={activityId}
+            activity={activity}
+            problem={problem}
+            group={group}
+            isLoading={loading}
+            seen={timelines.get(activityId)}
+            now={now}
+            onRemove={onRemove}
+          />
         ))}
       </ul>
     </section>
   );
+}
+
+/**
+ * The rows' order, held while the user reads the list (pointer over it, focus in it) so
+ * that no row jumps under their eyes; released when they leave it.
+ */
+function useHeldOrder(sorted: string[]) {
+  const [held, setHeld] = useState<string[] | undefined>();
+  const reading = useRef({ pointer: false, focus: false });
+  const order = held ? heldOrder(held, sorted) : sorted;
+  const update = (part: 'pointer' | 'focus', isOn: boolean) => {
+    const wasReading = reading.current.pointer || reading.current.focus;
+    reading.current = { ...reading.current, [part]: isOn };
+    const isReading = reading.current.pointer || reading.current.focus;
+    if (isReading && !wasReading) setHeld(order);
+    if (!isReading && wasReading) setHeld(undefined);
+  };
+  const holdProps = {
+    onPointerEnter: () => update('pointer', true),
+    onPointerLeave: () => update('pointer', false),
+    onFocus: () => update('focus', true),
+    onBlur: (event: FocusEvent) => {
+      if (!event.currentTarget.contains(event.relatedTarget)) update('focus', false);
+    },
+  };
+  return { order, holdProps };
 }
 
 /** A complete activity from the cache, or nothing (not read yet). */
@@ -131,97 +204,6 @@ function asActivity(value: unknown): UploadActivityFieldsFragment | undefined {
 /** Which state a row shows: a new read (fetchedAt) or a change of staleness is a newer state. */
 function versionOf(activity: UploadActivityFieldsFragment | undefined): string | undefined {
   return activity && `${activity.fetchedAt}|${activity.isStale}`;
-}
-
-const STEPS: Record<string, number> = {
-  INIT: 10,
-  UPLOADED: 30,
-  QUEUED: 50,
-  PROCESSING: 80,
-  PROCESSED: 100,
-  ABORTED: 100,
-};
-
-function Activity({ activity, now }: { activity: UploadActivityFieldsFragment; now: number }) {
-  const progress =
-    activity.status === 'QUEUED' && activity.queuedCount
-      ? Math.max(35, 65 - 5 * activity.queuedCount)
-      : (STEPS[activity.status] ?? 0);
-  return (
-    <>
-      <div className="row-head">
-        <span className={`badge ${activity.status.toLowerCase()}`} data-testid="status">
-          {activity.status === 'UNKNOWN' ? activity.rawStatus : activity.status}
-        </span>
-        <code className="id">{activity.activityId}</code>
-        {activity.isTerminal && <span className="done">{activity.status === 'PROCESSED' ? 'finished' : 'ended'}</span>}
-        {activity.isStale && (
-          <span
-            className="stale"
-            title="The gateway cannot reach ClearTax for this activity; this is the last known state."
-          >
-            stale
-          </span>
-        )}
-      </div>
-      <div
-        className={`progress ${activity.status.toLowerCase()}`}
-        role="progressbar"
-        aria-valuenow={progress}
-        aria-valuemin={0}
-        aria-valuemax={100}
-      >
-        <span style={{ width: `${progress}%` }} />
-      </div>
-      <div className="row-foot">
-        {activity.status === 'QUEUED' && activity.queuedCount != null && (
-          <span data-testid="queue">#{activity.queuedCount} in queue</span>
-        )}
-        {activity.status === 'ABORTED' && activity.errorMessage && (
-          <span className="abort" data-testid="error-message">
-            {activity.errorMessage}
-          </span>
-        )}
-        <span className="read">read {ago(now, activity.fetchedAt)}</span>
-      </div>
-    </>
-  );
-}
-
-function Missing({ activityId, message }: { activityId: string; message: string }) {
-  return (
-    <>
-      <div className="row-head">
-        <span className="badge error">?</span>
-        <code className="id">{activityId}</code>
-      </div>
-      <p className="row-error" data-testid="row-error">
-        {message}
-      </p>
-    </>
-  );
-}
-
-function describe(code: string, message: string): string {
-  switch (code) {
-    case 'NOT_FOUND':
-      return 'Not found: ClearTax has no such activity for this entity';
-    case 'FORBIDDEN':
-      return 'Forbidden: you may not read this entity';
-    case 'UNAUTHENTICATED':
-      return 'Sign-in needed: the credentials were refused';
-    case 'UPSTREAM_UNAVAILABLE':
-      return 'Upstream unavailable: ClearTax did not answer';
-    case 'RATE_LIMITED':
-      return 'Too many reads: slowing down';
-    default:
-      return message;
-  }
-}
-
-function ago(now: number, iso: string): string {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  return seconds < 2 ? 'just now' : seconds < 90 ? `${seconds} s ago` : `${Math.round(seconds / 60)} min ago`;
 }
 
 function useNow(everyMs: number): number {
