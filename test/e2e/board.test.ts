@@ -637,3 +637,34 @@ interface AxeResults {
   violations: { id: string; impact?: string | null; nodes: { target: string[] }[] }[];
 }
 const AXE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;
+
+describe("the board's picture in the README", () => {
+  it('shows a run of the demo with the moving rows first, each with its last change and timeline (docs/board.png)', async () => {
+    const { app, simulator } = await startStack(
+      { ...BOARD_ENV, AUTH_MODE: '' },
+      { shouldSeed: true, stepMs: 0, demoEverySteps: 1 },
+    );
+    simulator.step();
+    simulator.step();
+    const { page, problems } = await openPage(app.url.replace(/\/graphql$/, '/'));
+    await expect
+      .poll(() => page.locator('li.row').count(), { timeout: 15_000 })
+      .toBe(simulator.demoActivities().length);
+    await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
+    // Two more steps while the board watches: the moving rows' timelines grow.
+    for (let i = 0; i < 2; i += 1) {
+      const before = await page.getByTestId('timeline').locator('li').count();
+      simulator.step();
+      await expect
+        .poll(() => page.getByTestId('timeline').locator('li').count(), { timeout: 10_000 })
+        .toBeGreaterThan(before);
+    }
+    const groups = await page
+      .locator('li.row')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-group')));
+    expect(groups[0]).toBe('moving');
+    expect(groups.join()).toMatch(/^(moving,)+(failed,)+(finished,?)+$/);
+    await page.screenshot({ path: `${SCREENSHOTS}board-readme.png`, animations: 'disabled' });
+    expect(problems).toEqual([]);
+  });
+});
