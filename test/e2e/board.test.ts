@@ -450,6 +450,7 @@ describe('the board as an operations tool in Chromium', () => {
     const { app } = await startStack(BOARD_ENV);
     const { page, problems } = await openPage(app.url.replace(/\/graphql$/, '/'));
     const watch = page.getByRole('button', { name: /^Watch/ });
+    await expect.poll(() => page.getByTestId('nothing-watched').count(), { timeout: 15_000 }).toBe(1);
     await expect
       .poll(() => page.getByTestId('watch-why').textContent(), { timeout: 15_000 })
       .toBe('Enter the taxable entity id first');

@@ -95,7 +95,8 @@ export function App() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [config?.authMode, secret]);
 
-  const demo = config?.demo;
+  // A demo with no uploads (the simulator seeds none) is no demo: nothing to show, no entity to suggest.
+  const demo = config?.demo?.activityIds.length ? config.demo : undefined;
   const entity = selection.taxableEntityId ?? (selection.withDemo ? demo?.taxableEntityId : undefined);
   // hiddenVersion: re-read localStorage after a row is removed.
   // eslint-disable-next-line react-hooks/exhaustive-deps
