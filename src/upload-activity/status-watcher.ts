@@ -1,12 +1,8 @@
 import type { Logger } from 'pino';
 import {
   ErrorCode,
-  isFinalErrorCode,
   isFinalEvent,
-  isTerminalStatus,
   scopedKeyId,
-  snapshotEvent,
-  statusChanged,
   type ActivityKey,
   type StatusEvent,
   type StatusSnapshot,
@@ -22,6 +18,7 @@ import { createPollScheduler, type PollOutcome } from './poll-scheduler.js';
 import type { StatusSource } from './status-source.js';
 import { createStatusSubscription, type StatusSubscription } from './status-subscription.js';
 import { createSubscriberRegistry } from './subscriber-registry.js';
+import { WatchedKeyState, type KeyDecision, type WatchedKeyStateOptions } from './watched-key.js';
 
 export interface StatusWatcherOptions {
   source: StatusSource;
@@ -64,16 +61,8 @@ interface WatchedKey {
   readonly id: string;
   readonly token: string;
   readonly key: ActivityKey;
-  /** The newest state this instance knows, read or received: the reference for change detection. */
-  last: StatusSnapshot | undefined;
-  /** A subscriber waits for a current state: publish the next read even if unchanged. */
-  shouldPublishNext: boolean;
-  /** A final event went out: no more polls; the key goes once its feed delivers that event. */
-  isFinished: boolean;
-  /** When polls started failing (since the last good one), if they are failing. */
-  failingSince: number | undefined;
-  /** Subscribers were told the state is stale; the next good poll tells them it is not. */
-  isStale: boolean;
+  /** The key's rules (what to publish, stale, finished, what a newcomer gets); the watcher does the I/O they decide. */
+  readonly state: WatchedKeyState;
   /** This key's PubSub feed, fanned out to local subscribers. */
   feed: AsyncIterator<StatusEvent>;
 }
@@ -114,13 +103,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
   const polls = new Set<Promise<void>>();
   let isStopped = false;
 
-  const isFresh = (snapshot: StatusSnapshot | undefined): snapshot is StatusSnapshot =>
-    snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) <= intervalMs;
-
-  /** Remembers the newest state seen, by read time, so an older one never replaces it. */
-  function remember(entry: WatchedKey, snapshot: StatusSnapshot): void {
-    if (!entry.last || entry.last.fetchedAt <= snapshot.fetchedAt) entry.last = snapshot;
-  }
+  // Read Date.now at each call, not once here: tests that fake Date after creating the watcher still move its clock.
+  const stateOptions: WatchedKeyStateOptions = { intervalMs, staleAfterMs, now: () => Date.now() };
 
   function attach(id: string, token: string, key: ActivityKey, subscription: StatusSubscription): void {
     const isFirst = registry.add(id, subscription);
@@ -130,12 +114,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
         id,
         token,
         key,
-        last: undefined,
-        // Its first subscriber waits for a state (the first read publishes anyway).
-        shouldPublishNext: true,
-        isFinished: false,
-        failingSince: undefined,
-        isStale: false,
+        state: new WatchedKeyState(key, stateOptions),
         feed: pubSub.subscribe(STATUS_TOPIC, id)[Symbol.asyncIterator](),
       };
       watched.set(id, entry);
@@ -143,20 +122,17 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       scheduler.add(id);
       return; // due now: its first read is published
     }
-    if (entry.last && (isFresh(entry.last) || entry.isFinished || entry.isStale)) {
-      subscription.offer(id, snapshotEvent(entry.last, entry.isStale));
+    const known = entry.state.handOver();
+    if (known) {
+      subscription.offer(id, known);
       return;
     }
     const current = entry;
     void store.get(id).then((stored) => {
       if (watched.get(id) !== current || subscription.isClosed) return;
-      if (isFresh(stored) && (!current.last || current.last.fetchedAt <= stored.fetchedAt)) {
-        remember(current, stored);
-        subscription.offer(id, snapshotEvent(stored));
-      } else {
-        current.shouldPublishNext = true;
-        scheduler.expedite(id);
-      }
+      const event = current.state.handOverStored(stored);
+      if (event) subscription.offer(id, event);
+      else scheduler.expedite(id);
     });
   }
 
@@ -172,7 +148,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     watched.delete(entry.id);
     registry.drop(entry.id);
     scheduler.remove(entry.id);
-    entry.isFinished = true;
+    entry.state.finish();
     void entry.feed.return?.();
     void lease.release(entry.id);
     void store.delete(entry.id);
@@ -184,7 +160,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       for (;;) {
         const { value: event, done } = await entry.feed.next();
         if (done) return;
-        if (event.type === 'snapshot') remember(entry, event.snapshot);
+        entry.state.received(event);
         for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, event);
         if (isFinalEvent(event)) {
           retire(entry);
@@ -198,28 +174,26 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     });
   }
 
-  function publish(entry: WatchedKey, event: StatusEvent): void {
-    if (watched.get(entry.id) !== entry) return;
-    if (isFinalEvent(event)) {
-      entry.isFinished = true;
-      scheduler.remove(entry.id);
-    }
+  /** Carries out a key's decision: publish its event, and on a final one stop polling the key. */
+  function act(entry: WatchedKey, decision: KeyDecision): void {
+    if (decision.type === 'nothing' || watched.get(entry.id) !== entry) return;
+    if (decision.type === 'finish') scheduler.remove(entry.id);
     // The PubSub round trip is the one path that Redis replaces: in cluster mode the lease holder publishes, every instance's feed delivers.
-    pubSub.publish(STATUS_TOPIC, entry.id, event);
+    pubSub.publish(STATUS_TOPIC, entry.id, decision.event);
   }
 
   /** One key's poll: claim, read, compare, publish, reschedule. Never rejects. */
   function poll(id: string): Promise<void> {
     const run = (async () => {
       const entry = watched.get(id);
-      if (!entry || entry.isFinished) return;
+      if (!entry || entry.state.isFinished) return;
       let outcome: PollOutcome;
       try {
         const isHolder = await lease.claim(id);
         // Another instance polls this key. A local subscriber still waiting for its first
         // event gets the state the holder stored, when fresh; else this instance reads once.
-        const stored = !isHolder && entry.shouldPublishNext ? await store.get(id) : undefined;
-        if (!isHolder && (!entry.shouldPublishNext || (isFresh(stored) && offerStored(entry, stored)))) {
+        const stored = !isHolder && entry.state.shouldPublishNext ? await store.get(id) : undefined;
+        if (!isHolder && (!entry.state.shouldPublishNext || offerStored(entry, stored))) {
           outcome = { type: 'skipped' };
         } else {
           const snapshot = await source.load(entry.token, entry.key, { retries: 0 });
@@ -238,50 +212,33 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     return run;
   }
 
-  /** Hands a stored state to the key's local subscribers (they drop what they already have, by version). */
-  function offerStored(entry: WatchedKey, stored: StatusSnapshot): boolean {
-    if (watched.get(entry.id) !== entry) return true;
-    entry.shouldPublishNext = false;
-    remember(entry, stored);
-    for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, snapshotEvent(stored));
+  /**
+   * Hands a fresh stored state to the key's local subscribers (they drop what they already have, by version).
+   * False when it is not fresh: this instance then reads once.
+   */
+  function offerStored(entry: WatchedKey, stored: StatusSnapshot | undefined): boolean {
+    if (watched.get(entry.id) !== entry) return entry.state.isFresh(stored);
+    const event = entry.state.takeStored(stored);
+    if (!event) return false;
+    for (const subscription of registry.subscribersOf(entry.id)) subscription.offer(entry.id, event);
     return true;
   }
 
   function onSnapshot(entry: WatchedKey, snapshot: StatusSnapshot): PollOutcome {
     if (watched.get(entry.id) !== entry) return { type: 'unchanged' };
-    const isChange = statusChanged(entry.last, snapshot);
-    const wasStale = entry.isStale;
-    entry.failingSince = undefined;
-    entry.isStale = false;
-    remember(entry, snapshot);
+    const decision = entry.state.read(snapshot);
     void store.set(entry.id, snapshot);
-    if (isChange || wasStale || entry.shouldPublishNext || isTerminalStatus(snapshot.rawStatus)) {
-      entry.shouldPublishNext = false;
-      publish(entry, snapshotEvent(snapshot));
-    }
-    return { type: isChange ? 'changed' : 'unchanged' };
+    act(entry, decision);
+    return { type: decision.isChange ? 'changed' : 'unchanged' };
   }
 
   function onError(entry: WatchedKey, error: unknown): PollOutcome {
+    // A final error code ends the key; a transient one (5xx, timeout, 429, unreadable body) keeps it
+    // and backs off, and the state says when polls have failed long enough to call it stale.
+    const decision = entry.state.failed(error);
+    act(entry, decision);
+    if (decision.isFinal) return { type: 'failed' };
     const code = error instanceof GatewayError ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
-    if (error instanceof GatewayError && isFinalErrorCode(code)) {
-      publish(entry, {
-        type: 'error',
-        key: entry.key,
-        code,
-        message: error.message,
-        ...(error.upstream ? { upstream: error.upstream } : {}),
-      });
-      return { type: 'failed' };
-    }
-    // Transient (5xx, timeout, 429, unreadable body): keep the subscription open, back off;
-    // once polls have failed for staleAfterMs, say so with the last known state.
-    const now = Date.now();
-    entry.failingSince ??= now;
-    if (!entry.isStale && entry.last && now - entry.failingSince >= staleAfterMs) {
-      entry.isStale = true;
-      publish(entry, snapshotEvent(entry.last, true));
-    }
     const retryAfterMs = error instanceof UpstreamError ? error.retryAfterMs : undefined;
     // Outages are logged once, as a state change, by the client's outage log.
     logger.debug({ code, activityId: entry.key.activityId }, 'poll failed, backing off');
