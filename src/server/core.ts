@@ -1,0 +1,309 @@
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationTypeNode,
+} from 'graphql';
+import type { Logger } from 'pino';
+import type { RequestScope } from '../request-scope.js';
+import { refusal } from '../errors.js';
+import type { OperationRecord } from './access-log.js';
+import { logOperationErrors } from './error-logging.js';
+import { asRequestError, type Admit, type OperationPreparer } from './operation.js';
+import { createSharedSubscribe } from './shared-subscribe.js';
+
+/** What a request (or a WebSocket `connection_init`) presents: the only input access looks at. */
+export interface Credentials {
+  /** An HTTP request (one operation, or one stream), or a WebSocket `connection_init` (many operations). */
+  readonly via: 'request' | 'connection';
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The socket's peer address. */
+  readonly remoteAddress: string | undefined;
+  /** A graphql-ws `connection_init` payload (`via: 'connection'`). @default none */
+  readonly connectionParams?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Who asks, as access established it once per request or connection. */
+export interface Session<TSession> {
+  /** Access's own value, opaque to transports (handed back to `context`). */
+  readonly value: TSession;
+  /** Fairness key of the document queue: a verified caller, or the client address. */
+  readonly callerKey: string;
+  /** When the credentials stop being valid (epoch ms): a socket closes, a stream ends with UNAUTHENTICATED. @default never */
+  readonly expiresAt?: number | undefined;
+  /**
+   * Credentials were presented and refused (UNAUTHENTICATED, with its HTTP status).
+   * A query over HTTP still runs (each field answers the error, as the contract
+   * says); a socket or a stream is refused before it opens.
+   */
+  readonly denied?: GraphQLError | undefined;
+}
+
+/** A refusal before execution: the errors to answer, each with `extensions.http.status` when it has one. */
+export interface Refused {
+  readonly refused: readonly GraphQLError[];
+}
+
+export function isRefused(value: object): value is Refused {
+  return 'refused' in value;
+}
+
+/** The HTTP status a refusal answers with: its first error's, else 400. */
+export function statusOf(refused: Refused): number {
+  const http = refused.refused[0]?.extensions.http as { status?: number } | undefined;
+  return http?.status ?? 400;
+}
+
+/** The headers a refusal answers with (e.g. `retry-after`). */
+export function headersOf(refused: Refused): ReadonlyMap<string, string> {
+  const http = refused.refused[0]?.extensions.http as { headers?: Map<string, string> } | undefined;
+  return http?.headers ?? new Map();
+}
+
+/** One operation as a transport received it. */
+export interface OperationRequest {
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly operationName?: string | null | undefined;
+}
+
+/** Where an operation runs: its request's id and trace context, its access record and, for live operations, its lifetime. */
+export interface OperationScope {
+  readonly request: RequestScope;
+  /** Filled in by the core (name, type, ids, caller, error codes); written by the transport when the operation ends. */
+  readonly record: OperationRecord;
+  /** What ends the operation's subscriptions: the socket or stream closing. @default none (no subscriptions) */
+  readonly lifetime?: Lifetime | undefined;
+}
+
+/** A socket's or stream's lifetime, handed to each operation's context: what must end when it closes. */
+export interface Lifetime {
+  /** Runs `close` when the socket or stream closes (at once if it has); returns a function that unregisters it. */
+  onClose(close: () => void): () => void;
+}
+
+/**
+ * An error that ended a live operation while it ran (NOT_FOUND, FORBIDDEN,
+ * UNAUTHENTICATED at a JWT's expiry), thrown by a prepared operation's stream with
+ * its errors already masked, logged and recorded: a transport only frames them.
+ */
+export class OperationEnded extends Error {
+  override name = 'OperationEnded';
+  constructor(readonly errors: readonly GraphQLError[]) {
+    super(errors[0]?.message ?? 'The operation ended with an error');
+  }
+}
+
+/** An operation that passed every check, ready to run. Results come masked, logged and recorded. */
+export interface PreparedOperation<TContext> {
+  readonly kind: OperationTypeNode;
+  readonly document: DocumentNode;
+  readonly operationName: string | null | undefined;
+  readonly variables: Readonly<Record<string, unknown>> | null | undefined;
+  readonly contextValue: TContext;
+  /** Runs a query or mutation. */
+  execute(): Promise<ExecutionResult>;
+  /**
+   * Starts a subscription: a stream of results (whose `next()` throws
+   * `OperationEnded` for an error that ends it), or one result with the errors that
+   * kept it from starting.
+   */
+  subscribe(): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+}
+
+export interface OperationCoreOptions<TSession, TContext> {
+  schema: GraphQLSchema;
+  /** The shared parse/validate step (document cache, fair queue of new documents). */
+  prepare: OperationPreparer;
+  /** Access: credentials to a session, or a refusal (e.g. the key source is down: 503). Synchronous where access is. */
+  authenticate(credentials: Credentials): Session<TSession> | Refused | Promise<Session<TSession> | Refused>;
+  /** One operation's context, from its session and scope. */
+  context(session: Session<TSession>, scope: OperationScope): TContext;
+  /** Checks that need the operation's variables (limits, the rate limit, the operation guard). @default none */
+  admit?: Admit<TContext> | undefined;
+  logger: Logger;
+}
+
+/**
+ * The transport-free core every transport adapts, the way graphql-ws keeps
+ * `makeServer` apart from `use/ws`: access, the document queue and cache, validation,
+ * the limits, the rate limit, the operation guard, error masking, logging and the
+ * access record happen here once. A transport only translates `Refused` and a
+ * prepared operation's results into its own framing and close codes.
+ */
+export interface OperationCore<TSession, TContext> {
+  readonly schema: GraphQLSchema;
+  /** Who asks. Synchronous when access is (graphql-ws acknowledges before reading further). */
+  authenticate(credentials: Credentials): Session<TSession> | Refused | Promise<Session<TSession> | Refused>;
+  /** A session's operation: refused (with its errors and HTTP status), or prepared. */
+  prepare(
+    session: Session<TSession>,
+    request: OperationRequest,
+    scope: OperationScope,
+  ): Promise<Refused | PreparedOperation<TContext>>;
+  /** `authenticate` then `prepare`, for a transport with one operation per request; a denied session is refused. */
+  operation(
+    credentials: Credentials,
+    request: OperationRequest,
+    scope: OperationScope,
+  ): Promise<Refused | { session: Session<TSession>; operation: PreparedOperation<TContext> }>;
+  /** For Apollo (which parses, validates and executes itself): one operation's context. */
+  context(session: Session<TSession>, scope: OperationScope): TContext;
+  /** For Apollo: the admission checks, as `prepare` runs them. */
+  readonly admit: Admit<TContext> | undefined;
+  /** Errors as a client may see them. */
+  mask(errors: readonly GraphQLError[]): GraphQLError[];
+}
+
+export function createOperationCore<TSession, TContext>(
+  options: OperationCoreOptions<TSession, TContext>,
+): OperationCore<TSession, TContext> {
+  const { schema, prepare, logger } = options;
+  // One per core: subscribers of one event share its execution whatever transport they came by.
+  const subscribe = createSharedSubscribe();
+
+  /** Masks a result's errors, after recording and logging them as they are. */
+  function deliver(result: ExecutionResult, scope: OperationScope, operationName: string | null | undefined) {
+    if (!result.errors?.length) return result;
+    scope.record.failed(result.errors);
+    logOperationErrors(logger, result.errors, {
+      transport: scope.record.transport,
+      operationName,
+      requestId: scope.request.requestId,
+    });
+    return { ...result, errors: prepare.mask(result.errors) };
+  }
+
+  /** Like Apollo: errors raised before execution (variable coercion) are the client's, and come without `data`. */
+  const beforeExecution = (result: ExecutionResult): ExecutionResult =>
+    result.errors && !('data' in result) ? { ...result, errors: result.errors.map(asRequestError) } : result;
+
+  function refuse(scope: OperationScope, errors: readonly GraphQLError[]): Refused {
+    scope.record.failed(errors);
+    return { refused: prepare.mask(errors) };
+  }
+
+  async function prepareOperation(
+    session: Session<TSession>,
+    request: OperationRequest,
+    scope: OperationScope,
+  ): Promise<Refused | PreparedOperation<TContext>> {
+    const { record } = scope;
+    record.operationName = request.operationName ?? null;
+    const prepared = await prepare.prepare(session.callerKey, request.query);
+    record.isOperation = true;
+    if ('errors' in prepared) return refuse(scope, prepared.errors);
+    const { document } = prepared;
+    const definition = getOperationAST(document, request.operationName ?? undefined);
+    if (!definition) {
+      return refuse(scope, [
+        refusal(
+          'OPERATION_RESOLUTION_FAILURE',
+          request.operationName
+            ? `Unknown operation named "${request.operationName}"`
+            : 'Must provide an operation name: the document holds several operations',
+          { status: 400 },
+        ),
+      ]);
+    }
+    record.operationType = definition.operation;
+    record.operationName ??= definition.name?.value ?? null;
+    const contextValue = options.context(session, scope);
+    const admission = await options.admit?.({
+      document,
+      operationName: request.operationName,
+      variables: request.variables,
+      contextValue,
+      callerKey: session.callerKey,
+    });
+    record.ids = admission?.ids ?? 0;
+    record.callerId = admission?.callerId;
+    if (admission?.errors?.length) return refuse(scope, admission.errors);
+    const args = {
+      schema,
+      document,
+      operationName: request.operationName,
+      variableValues: request.variables,
+      contextValue,
+    };
+    const { operationName } = request;
+    return {
+      kind: definition.operation,
+      document,
+      operationName,
+      variables: request.variables,
+      contextValue,
+      async execute() {
+        return deliver(beforeExecution(await execute(args)), scope, operationName);
+      },
+      async subscribe() {
+        const result = await subscribe(args);
+        if (!(Symbol.asyncIterator in result)) return deliver(beforeExecution(result), scope, operationName);
+        return new DeliveredResults(
+          result,
+          (next) => deliver(next, scope, operationName),
+          (error) => {
+            const errors = [
+              error instanceof GraphQLError
+                ? error
+                : new GraphQLError(String(error), { originalError: error as Error }),
+            ];
+            return new OperationEnded(deliver({ errors }, scope, operationName).errors ?? []);
+          },
+        );
+      },
+    };
+  }
+
+  return {
+    schema,
+    authenticate: (credentials) => options.authenticate(credentials),
+    prepare: prepareOperation,
+    async operation(credentials, request, scope) {
+      const session = await options.authenticate(credentials);
+      if (isRefused(session)) return refuse(scope, session.refused);
+      if (session.denied) return refuse(scope, [session.denied]);
+      const operation = await prepareOperation(session, request, scope);
+      return isRefused(operation) ? operation : { session, operation };
+    },
+    context: (session, scope) => options.context(session, scope),
+    admit: options.admit,
+    mask: (errors) => prepare.mask(errors),
+  };
+}
+
+/** A subscription's results as delivered: each masked, and an error that ends it as `OperationEnded`. */
+class DeliveredResults implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterableIterator<ExecutionResult>,
+    private readonly deliver: (result: ExecutionResult) => ExecutionResult,
+    private readonly ended: (error: unknown) => OperationEnded,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    let item: IteratorResult<ExecutionResult>;
+    try {
+      item = await this.source.next();
+    } catch (error) {
+      throw this.ended(error);
+    }
+    return item.done ? item : { done: false, value: this.deliver(item.value) };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
