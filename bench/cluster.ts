@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { startGateway, type Gateway } from '../src/app.js';
+import { startGateway, type Gateway } from '../src/app/gateway.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startGateway as startStack } from '../src/app.js';
+import { startGateway as startStack } from '../src/app/gateway.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { mulberry32, type SimulatorOptions } from '../src/simulator/server.js';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { startGateway } from './app.js';
+import { startGateway } from './app/gateway.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 

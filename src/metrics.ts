@@ -10,46 +10,43 @@ export interface Metrics {
   upstreamDuration: Histogram<'result'>;
   sourceLoads: Counter<'outcome'>;
   upstreamInFlight: Gauge;
-  watchedKeys: Gauge;
   deliveryLag: Histogram;
-  webSocketConnections: Gauge;
-  subscribers: Gauge;
+  /**
+   * Registers the gauges read at each scrape, once what they read exists (the
+   * composition root calls it after building the watcher, the cluster link, the
+   * WebSocket endpoint). Each gauge is registered by the first call that names it.
+   */
+  observe(targets: ObservedTargets): void;
+}
+
+/** What the scrape-time gauges read. */
+export interface ObservedTargets {
+  /** gateway_watched_activities and gateway_subscribers. */
+  watcherSize?: () => { keys: number; subscriptions: number };
+  /** gateway_subscriber_queue_max. */
+  maxQueued?: () => number;
+  /** gateway_redis_up (multi-instance mode only). */
+  redisUp?: () => boolean;
+  /** gateway_websocket_connections. */
+  webSocketConnections?: () => number;
 }
 
 export interface MetricsOptions {
   /** Node's default process metrics (memory, CPU, event loop). @default false */
   collectDefaults?: boolean;
-  /** Read at each scrape for the watched-activities and subscribers gauges. @default both gauges stay 0 */
-  watcherSize?: () => { keys: number; subscriptions: number };
-  /** Multi-instance mode: read at each scrape for gateway_redis_up. @default no such gauge */
-  redisUp?: () => boolean;
-  /** Read at each scrape for gateway_subscriber_queue_max. @default the gauge stays 0 */
-  maxQueued?: () => number;
-  /** Read at each scrape for gateway_websocket_connections. @default the gauge stays 0 */
-  webSocketConnections?: () => number;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const { watcherSize, redisUp, maxQueued, webSocketConnections } = options;
   const registry = new Registry();
-  new Gauge({
-    name: 'gateway_subscriber_queue_max',
-    help: 'Undelivered events held for the slowest subscriber (at most one per activity it follows)',
-    registers: [registry],
-    collect() {
-      if (maxQueued) this.set(maxQueued());
-    },
-  });
-  if (redisUp) {
+  const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
-      name: 'gateway_redis_up',
-      help: '1 while the cluster Redis is reachable, 0 while this instance serves alone',
+      name,
+      help,
       registers: [registry],
       collect() {
-        this.set(redisUp() ? 1 : 0);
+        this.set(read());
       },
     });
-  }
   if (options.collectDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -77,35 +74,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Upstream requests in flight',
       registers: [registry],
     }),
-    webSocketConnections: new Gauge({
-      name: 'gateway_websocket_connections',
-      help: 'Open WebSocket connections',
-      registers: [registry],
-      collect() {
-        if (webSocketConnections) this.set(webSocketConnections());
-      },
-    }),
     deliveryLag: new Histogram({
       name: 'gateway_delivery_lag_seconds',
       help: 'From an upstream read to the hand-over of its event to the WebSocket writer, per subscriber',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.5, 1],
       registers: [registry],
     }),
-    watchedKeys: new Gauge({
-      name: 'gateway_watched_activities',
-      help: 'Activities the StatusWatcher polls (one per token, entity, activity)',
-      registers: [registry],
-      collect() {
-        if (watcherSize) this.set(watcherSize().keys);
-      },
-    }),
-    subscribers: new Gauge({
-      name: 'gateway_subscribers',
-      help: 'Subscribers across all watched activities',
-      registers: [registry],
-      collect() {
-        if (watcherSize) this.set(watcherSize().subscriptions);
-      },
-    }),
+    observe({ watcherSize, maxQueued, redisUp, webSocketConnections }) {
+      if (watcherSize) {
+        gauge(
+          'gateway_watched_activities',
+          'Activities the StatusWatcher polls (one per token, entity, activity)',
+          () => watcherSize().keys,
+        );
+        gauge('gateway_subscribers', 'Subscribers across all watched activities', () => watcherSize().subscriptions);
+      }
+      if (maxQueued)
+        gauge(
+          'gateway_subscriber_queue_max',
+          'Undelivered events held for the slowest subscriber (at most one per activity it follows)',
+          maxQueued,
+        );
+      if (redisUp)
+        gauge('gateway_redis_up', '1 while the cluster Redis is reachable, 0 while this instance serves alone', () =>
+          redisUp() ? 1 : 0,
+        );
+      if (webSocketConnections)
+        gauge('gateway_websocket_connections', 'Open WebSocket connections', webSocketConnections);
+    },
   };
 }

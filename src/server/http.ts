@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { type GraphQLError, type GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -12,6 +12,7 @@ import { nonNegativeInt, positiveInt } from '../options.js';
 import { logOperationErrors } from './error-logging.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import type { Admit, EndTurn, OperationPreparer } from './operation.js';
+import { isRefused, type OperationCore } from './core.js';
 import { scopeOfRequest } from './request-id.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
@@ -156,9 +157,9 @@ export function createApolloServer<TContext extends BaseContext>(
   });
 }
 
-export interface MountOptions<TContext> {
-  /** Builds each operation's context from its request, with the key its new documents queue under. */
-  context: (request: Request) => Promise<{ context: TContext; callerKey: string }>;
+export interface MountOptions<TSession, TContext> {
+  /** The transport-free core: who asks (access) and each operation's context; Apollo does the rest itself. */
+  core: OperationCore<TSession, TContext>;
   /** The shared parse/validate step: its queue of new documents, fair between callers. */
   prepare: OperationPreparer;
   /** Largest request body (MAX_BODY_BYTES). */
@@ -173,10 +174,10 @@ export interface MountOptions<TContext> {
  * or is too large gets a JSON GraphQL error with its 4xx, never express's HTML
  * page with a stack, and is never echoed or logged.
  */
-export function mountGraphQL<TContext extends BaseContext>(
+export function mountGraphQL<TSession, TContext extends BaseContext>(
   app: Express,
   apollo: ApolloServer<TContext>,
-  options: MountOptions<TContext>,
+  options: MountOptions<TSession, TContext>,
 ): void {
   const { accessLog } = options;
   positiveInt('maxBodyBytes', options.maxBodyBytes);
@@ -202,16 +203,16 @@ export function mountGraphQL<TContext extends BaseContext>(
     // new documents, before Apollo parses and validates anything.
     async (req, res, next) => {
       const operation = operationOfRequest.get(req) as HttpOperation<TContext>;
-      let built: { context: TContext; callerKey: string };
-      try {
-        built = await options.context(req);
-      } catch (error) {
-        // A refusal of the caller before any operation (e.g. the JWT key source is down: 503).
-        if (error instanceof GraphQLError) return refuse(res, error, operation.record);
-        throw error;
-      }
-      const { context, callerKey } = built;
+      const session = await options.core.authenticate({
+        via: 'request',
+        headers: req.headers,
+        remoteAddress: req.socket.remoteAddress,
+      });
+      // A refusal of the caller before any operation (e.g. the JWT key source is down: 503).
+      if (isRefused(session)) return refuse(res, session.refused[0]!, operation.record);
+      const { callerKey } = session;
       operation.callerKey = callerKey;
+      const context = options.core.context(session, { request: scopeOfRequest(req), record: operation.record });
       operation.context = Object.assign(context, { [HTTP_OPERATION]: operation });
       const query = queryOf(req);
       if (query === undefined) return next();
@@ -224,8 +225,9 @@ export function mountGraphQL<TContext extends BaseContext>(
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const operation = operationOfRequest.get(req) as HttpOperation<TContext> | undefined;
-        return operation?.context ?? (await options.context(req)).context;
+        const context = operationOfRequest.get(req)?.context as TContext | undefined;
+        if (!context) throw new Error('An HTTP operation reached Apollo without the gate before it');
+        return context;
       },
     }),
   );

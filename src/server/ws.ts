@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { Context } from 'graphql-ws';
+import { CloseCode, type Context } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
@@ -12,31 +12,27 @@ import { positiveInt } from '../options.js';
 import { requestScopeOf, type RequestScope } from '../request-scope.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import { isClientGone, logOperationErrors } from './error-logging.js';
-import { asRequestError, type Admit, type OperationPreparer } from './operation.js';
-import { createSharedSubscribe } from './shared-subscribe.js';
+import {
+  isRefused,
+  OperationEnded,
+  statusOf,
+  type Lifetime,
+  type OperationCore,
+  type PreparedOperation,
+  type Refused,
+  type Session,
+} from './core.js';
 import { GatewayCloseCode } from './close-codes.js';
 
-/** A socket's lifetime, handed to each operation's context: what must end when the socket closes. */
-export interface ConnectionScope {
-  /** Runs `close` when the socket closes (at once if it has); returns a function that unregisters it. */
-  onClose(close: () => void): () => void;
-}
-
-/** What `accept` answers for a `connection_init`: the connection's own value (and when it must end), or a refusal. */
-export type Acceptance<TConnection> =
-  | { connection: TConnection; closeAt?: { at: number; code: number; reason: string } }
-  | { refuse: { code: number; reason: string } };
-
-export interface WebSocketOptions<TConnection, TContext> {
+export interface WebSocketOptions<TSession, TContext> {
   httpServer: Server;
-  schema: GraphQLSchema;
   /** e.g. '/graphql' */
   path: string;
   logger: Logger;
   /** One line per ended operation (ACCESS_LOG). */
   accessLog: AccessLog;
-  /** The shared parse/validate/mask step (the same one Apollo uses for HTTP). */
-  prepare: OperationPreparer;
+  /** The transport-free core: access, documents, limits, admission, masking. */
+  core: OperationCore<TSession, TContext>;
   /** Operations one socket may run at once (MAX_SUBSCRIPTIONS_PER_CONNECTION). */
   maxOperationsPerConnection: number;
   /** Largest WebSocket message accepted, in bytes (MAX_BODY_BYTES). */
@@ -45,11 +41,6 @@ export interface WebSocketOptions<TConnection, TContext> {
   maxConnections: number;
   /** Sustained messages per second on one socket (WS_MAX_MESSAGES_PER_SECOND), as a token bucket whose burst admits connection_init plus `maxOperationsPerConnection` subscribes; a flood past it is closed with 1008. */
   maxMessagesPerSecond: number;
-  /** Decides on a `connection_init` from its `connectionParams` and the upgrade request. */
-  accept(
-    connectionParams: Readonly<Record<string, unknown>> | undefined,
-    request: IncomingMessage,
-  ): Acceptance<TConnection> | Promise<Acceptance<TConnection>>;
   /** The client address of an upgrade request (the socket's peer, or the forwarded one behind trusted proxies). */
   clientAddress(request: IncomingMessage): string;
   /** Open sockets one client address (and, once known, one caller) may hold; past it, 503 at upgrade or close 4429 at init (MAX_CONNECTIONS_PER_ADDRESS). */
@@ -58,12 +49,6 @@ export interface WebSocketOptions<TConnection, TContext> {
   idleTimeoutMs: number;
   /** Whether an upgrade may proceed at all (the Origin check); refused ones get 403 before the handshake. @default every upgrade */
   acceptUpgrade?: (request: IncomingMessage) => boolean;
-  /** Checks that need the operation's variables (limits, rate); errors refuse it. @default none */
-  admit?: Admit<TContext>;
-  /** The key new documents of this connection queue under for parsing and validation (fair between callers). */
-  callerKey(connection: TConnection, request: IncomingMessage): string;
-  /** Builds one operation's context; `request` is the upgrade request's id and trace context. */
-  context(connection: TConnection, scope: ConnectionScope, request: RequestScope): TContext;
 }
 
 export interface WebSocketEndpoint {
@@ -107,10 +92,8 @@ export class TokenBucket {
 }
 
 /** Per-connection state, kept off graphql-ws's context object. */
-interface Connection<TConnection> {
-  value: TConnection;
-  /** Its queue key for new documents (`callerKey`). */
-  callerKey: string;
+interface Connection<TSession> {
+  session: Session<TSession>;
   /** From the upgrade request's X-Request-Id (when sane) or made; on every log line of its operations. */
   scope: RequestScope;
   /** What runs when the socket closes (every subscription it started). */
@@ -131,10 +114,10 @@ type WsContext = Context<Record<string, unknown> | undefined, { socket: unknown;
  * (`accept`, `context`). Teardown is explicit: when a socket closes, everything an
  * operation registered on its scope runs, even for an operation still starting.
  */
-export function createWebSocketEndpoint<TConnection, TContext>(
-  options: WebSocketOptions<TConnection, TContext>,
+export function createWebSocketEndpoint<TSession, TContext>(
+  options: WebSocketOptions<TSession, TContext>,
 ): WebSocketEndpoint {
-  const { logger, prepare } = options;
+  const { logger, core } = options;
   // Messages are small GraphQL documents; refuse anything near ws's 100 MiB default.
   const maxPayloadBytes = positiveInt('maxPayloadBytes', options.maxPayloadBytes);
   const maxConnections = positiveInt('maxConnections', options.maxConnections);
@@ -163,7 +146,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(
     if (next > 0) map.set(key, next);
     else map.delete(key);
   };
-  const connections = new WeakMap<WsContext, Connection<TConnection>>();
+  const connections = new WeakMap<WsContext, Connection<TSession>>();
   /** Sockets that sent too much: their messages are refused while their close completes. */
   const flooding = new WeakSet<object>();
 
@@ -185,10 +168,10 @@ export function createWebSocketEndpoint<TConnection, TContext>(
     });
   });
 
-  function release(connection: Connection<TConnection> | undefined): void {
+  function release(connection: Connection<TSession> | undefined): void {
     if (!connection || connection.isClosed) return;
     connection.isClosed = true;
-    count(perCaller, connection.callerKey, -1);
+    count(perCaller, connection.session.callerKey, -1);
     for (const close of connection.closers) close();
     connection.closers.clear();
     // Operations still running end with their socket.
@@ -196,7 +179,7 @@ export function createWebSocketEndpoint<TConnection, TContext>(
     connection.operations.clear();
   }
 
-  function scopeOf(connection: Connection<TConnection>): ConnectionScope {
+  function lifetimeOf(connection: Connection<TSession>): Lifetime {
     return {
       onClose(close) {
         if (connection.isClosed) {
@@ -210,26 +193,30 @@ export function createWebSocketEndpoint<TConnection, TContext>(
   }
 
   /** Registers an accepted connection, or closes a refused one with its own code and reason. */
-  function connect(ctx: WsContext, acceptance: Acceptance<TConnection>): boolean {
-    if ('refuse' in acceptance) {
-      // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
-      (ctx.extra.socket as { close(code: number, reason: string): void }).close(
-        acceptance.refuse.code,
-        acceptance.refuse.reason,
-      );
+  function connect(ctx: WsContext, authenticated: Session<TSession> | Refused): boolean {
+    const socket = ctx.extra.socket as { close(code: number, reason: string): void };
+    // Our own close first, so the client reads why; graphql-ws's 4403 then finds the socket closing.
+    if (isRefused(authenticated)) {
+      const [error] = authenticated.refused;
+      // An outage of ours (the key source is down: 503) is 1013 (try again later), which clients retry.
+      if (statusOf(authenticated) === 503)
+        socket.close(GatewayCloseCode.TryAgainLater, `Try again later: ${error?.message}`);
+      else socket.close(CloseCode.Forbidden, `Forbidden: ${error?.message}`);
       return false;
     }
-    const socket = ctx.extra.socket as { close(code: number, reason: string): void };
-    const callerKey = options.callerKey(acceptance.connection, ctx.extra.request);
+    if (authenticated.denied) {
+      socket.close(CloseCode.Forbidden, `Forbidden: ${authenticated.denied.message}`);
+      return false;
+    }
+    const { callerKey } = authenticated;
     if ((perCaller.get(callerKey) ?? 0) >= options.maxConnectionsPerAddress) {
       socket.close(GatewayCloseCode.TooManyConnectionsForCaller, 'Too many connections for this caller');
       return false;
     }
     count(perCaller, callerKey, 1);
     const scope = requestScopeOf(ctx.extra.request.headers, randomUUID);
-    const connection: Connection<TConnection> = {
-      value: acceptance.connection,
-      callerKey,
+    const connection: Connection<TSession> = {
+      session: authenticated,
       scope,
       closers: new Set(),
       operations: new Map(),
@@ -242,24 +229,47 @@ export function createWebSocketEndpoint<TConnection, TContext>(
     }, options.idleTimeoutMs);
     connection.closers.add(() => clearTimeout(idle));
     connection.idle = idle;
-    if (acceptance.closeAt) {
-      const { at, code, reason } = acceptance.closeAt;
-      const timer = setTimeout(() => socket.close(code, reason), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now())));
+    const { expiresAt } = authenticated;
+    if (expiresAt !== undefined) {
+      const timer = setTimeout(
+        () => socket.close(CloseCode.Forbidden, 'Forbidden: token expired'),
+        Math.min(2 ** 31 - 1, Math.max(0, expiresAt - Date.now())),
+      );
       connection.closers.add(() => clearTimeout(timer));
     }
     return true;
   }
 
+  /** Each operation graphql-ws runs, by the execution arguments `onSubscribe` handed it. */
+  const prepared = new WeakMap<ExecutionArgs, PreparedOperation<TContext>>();
+  const preparedOf = (args: ExecutionArgs): PreparedOperation<TContext> => {
+    const operation = prepared.get(args);
+    if (!operation) throw new Error('An operation graphql-ws runs was not prepared by the core');
+    return operation;
+  };
+  /** Errors the core already recorded, logged and masked (refusals): onError passes them on as they are. */
+  const handled = new WeakSet<GraphQLError>();
+  const passOn = (errors: readonly GraphQLError[]): GraphQLError[] => {
+    for (const error of errors) handled.add(error);
+    return [...errors];
+  };
+
   const serverCleanup = useServer<Record<string, unknown> | undefined, { socket: unknown; request: IncomingMessage }>(
     {
-      schema: options.schema,
-      subscribe: createSharedSubscribe(),
+      execute: (args) => preparedOf(args).execute(),
+      subscribe: (args) => preparedOf(args).subscribe(),
       onConnect(ctx) {
-        // Synchronous when `accept` is: the acknowledgement then precedes any message read after it.
-        const acceptance = options.accept(ctx.connectionParams, ctx.extra.request);
-        return acceptance instanceof Promise
-          ? acceptance.then((decided) => connect(ctx, decided))
-          : connect(ctx, acceptance);
+        const { request } = ctx.extra;
+        // Synchronous when access is: the acknowledgement then precedes any message read after it.
+        const authenticated = core.authenticate({
+          via: 'connection',
+          headers: request.headers,
+          remoteAddress: request.socket.remoteAddress,
+          connectionParams: ctx.connectionParams,
+        });
+        return authenticated instanceof Promise
+          ? authenticated.then((decided) => connect(ctx, decided))
+          : connect(ctx, authenticated);
       },
       async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
@@ -267,78 +277,63 @@ export function createWebSocketEndpoint<TConnection, TContext>(
         record.operationName = payload.operationName ?? null;
         /** A refusal before execution: its line is written now, as no completion follows. */
         const refuse = (errors: readonly GraphQLError[]) => {
-          record.failed(errors);
           options.accessLog.write(record);
-          return [...errors];
+          return passOn(errors);
         };
         if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object)) {
-          return refuse([closing()]);
+          const errors = [closing()];
+          record.failed(errors);
+          return refuse(core.mask(errors));
         }
         if (connection.operations.size >= options.maxOperationsPerConnection) {
-          return refuse([
+          const errors = [
             refusal(
               ErrorCode.BAD_USER_INPUT,
               `A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`,
             ),
-          ]);
+          ];
+          record.failed(errors);
+          return refuse(core.mask(errors));
         }
-        const prepared = await prepare.prepare(connection.callerKey, payload.query);
-        record.isOperation = true;
-        if ('errors' in prepared) return refuse(prepared.errors);
-        const definition = getOperationAST(prepared.document, payload.operationName ?? undefined);
-        record.operationType = definition?.operation ?? null;
-        record.operationName ??= definition?.name?.value ?? null;
-        const contextValue = options.context(connection.value, scopeOf(connection), connection.scope);
-        const admission = await options.admit?.({
-          document: prepared.document,
-          operationName: payload.operationName,
-          variables: payload.variables,
-          contextValue,
-          callerKey: connection.callerKey,
+        const operation = await core.prepare(connection.session, payload, {
+          request: connection.scope,
+          record,
+          lifetime: lifetimeOf(connection),
         });
-        record.ids = admission?.ids ?? 0;
-        record.callerId = admission?.callerId;
-        if (admission?.errors?.length) return refuse(admission.errors);
-        if (connection.isClosed) return refuse([closing()]);
+        if (isRefused(operation)) return refuse(operation.refused);
+        if (connection.isClosed) {
+          const errors = [closing()];
+          record.failed(errors);
+          return refuse(core.mask(errors));
+        }
         connection.operations.set(id, record);
         clearTimeout(connection.idle);
-        return {
-          schema: options.schema,
-          document: prepared.document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue,
+        const args: ExecutionArgs = {
+          schema: core.schema,
+          document: operation.document,
+          operationName: operation.operationName,
+          variableValues: operation.variables,
+          contextValue: operation.contextValue,
         };
-      },
-      onOperation(_ctx, _id, _payload, _args, result) {
-        // Like Apollo, errors raised before execution (variable coercion) are the
-        // client's: graphql-js returns them as a result without `data`.
-        const execution = result as ExecutionResult;
-        if (Symbol.asyncIterator in Object(result) || !execution.errors || 'data' in execution) return;
-        return { ...execution, errors: execution.errors.map(asRequestError) };
-      },
-      onNext(ctx, id, payload, _args, result) {
-        const execution = result as ExecutionResult;
-        if (!execution.errors?.length) return;
-        const connection = connections.get(ctx);
-        connection?.operations.get(id)?.failed(execution.errors);
-        logOperationErrors(logger, execution.errors, {
-          transport: 'ws',
-          operationName: payload.operationName,
-          requestId: connection?.scope.requestId,
-        });
-        return { ...execution, errors: prepare.mask(execution.errors) };
+        prepared.set(args, operation);
+        return args;
       },
       onError(ctx, id, payload, errors) {
+        // Ended by the core (its errors recorded, logged and masked), or refused by it or by this adapter.
+        if (errors.every((error) => handled.has(error))) return errors;
+        const ended = errors.flatMap((error) =>
+          error.originalError instanceof OperationEnded ? [error.originalError] : [],
+        );
+        if (ended.length === errors.length) return ended.flatMap((error) => error.errors);
+        // The transport's own trouble, e.g. a write that met a vanished client (EPIPE, reset): that is the client going away, not a failure.
         const connection = connections.get(ctx);
-        // A write that met a vanished client (EPIPE, reset) is the client going away, not a failure.
         if (!isClientGone(errors)) connection?.operations.get(id)?.failed(errors);
         logOperationErrors(logger, errors, {
           transport: 'ws',
           operationName: payload.operationName,
           requestId: connection?.scope.requestId,
         });
-        return prepare.mask(errors);
+        return core.mask(errors);
       },
       onComplete(ctx, id) {
         const operations = connections.get(ctx)?.operations;

@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { onTestFinished } from 'vitest';
-import { startGateway, type App } from '../../src/app.js';
+import { startGateway, type App } from '../../src/app/gateway.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/server.js';

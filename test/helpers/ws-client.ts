@@ -4,6 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import WebSocket from 'ws';
 import { onTestFinished } from 'vitest';
 import { TOKEN } from './stack.js';
+import type { SubscriptionClient } from './transports.js';
 
 export type WsResult<TData> = ExecutionResult<TData, { code?: string; upstream?: unknown }>;
 
@@ -31,7 +32,7 @@ export interface Recorded<TData> {
 
 /** Subscribes and records every event until completion or error. */
 export function record<TData, TVars extends Record<string, unknown>>(
-  client: Client,
+  client: Pick<Client, 'subscribe'> | SubscriptionClient,
   document: TypedDocumentNode<TData, TVars>,
   variables: TVars,
 ): Recorded<TData> {
@@ -39,7 +40,7 @@ export function record<TData, TVars extends Record<string, unknown>>(
   let isDone = false;
   let unsubscribe = () => {};
   const done = new Promise<void>((resolve, reject) => {
-    unsubscribe = client.subscribe<TData>(
+    unsubscribe = (client as SubscriptionClient).subscribe(
       { query: print(document), variables },
       {
         next: (value) => events.push(value as WsResult<TData>),

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * The house rules of src/ (README "Development"): imports flow one way, top to
  * bottom, and nothing imports in a circle.
- *   main/app (main.ts, app.ts, simulator/)  >  server/  >  features (upload-activity/, access/,
+ *   main/app (main.ts, app/, simulator/)  >  server/  >  features (upload-activity/, access/,
  *   cluster/, schema*.ts)  >  upstream/  >  leaves (domain/, config, errors, logger, metrics, token,
  *   pubsub, poll-lease, snapshot-store)
  * server/ is generic transport and imports no feature; domain/ imports nothing of ours outside itself.
@@ -26,7 +26,7 @@ const rel = (path: string) => relative(src, path).split('\\').join('/');
 
 function layerOf(path: string): number {
   const r = rel(path);
-  if (r === 'main.ts' || r === 'app.ts' || r.startsWith('simulator/')) return 4;
+  if (r === 'main.ts' || r.startsWith('app/') || r.startsWith('simulator/')) return 4;
   if (r.startsWith('server/')) return 3;
   if (/^(upload-activity|access|cluster)\//.test(r) || /^schema[^/]*\.ts$/.test(r)) return 2;
   if (r.startsWith('upstream/')) return 1;

@@ -56,21 +56,17 @@ const clearTaxClient = (o: object) =>
 const webSocketEndpoint = (o: object) =>
   createWebSocketEndpoint({
     httpServer: unused<Server>(),
-    schema: unused<GraphQLSchema>(),
     path: '/graphql',
     logger,
     accessLog: unused<WebSocketOptions<unknown, unknown>['accessLog']>(),
-    prepare: unused<OperationPreparer>(),
+    core: unused<WebSocketOptions<unknown, unknown>['core']>(),
     maxOperationsPerConnection: config.maxSubscriptionsPerConnection,
     maxPayloadBytes: config.maxBodyBytes,
     maxConnections: config.maxConnections,
     maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
-    accept: () => ({ refuse: { code: 4403, reason: 'unused' } }),
     clientAddress: () => '127.0.0.1',
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     idleTimeoutMs: config.wsIdleTimeoutMs,
-    callerKey: () => 'unused',
-    context: () => ({}),
     ...o,
   });
 const operationPreparer = (o: object) =>
