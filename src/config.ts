@@ -81,6 +81,10 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** WS_IDLE_TIMEOUT_MS: a WebSocket that has not subscribed this long after its init is closed. @default 60000 */
   wsIdleTimeoutMs: number;
+  /** HTTP_STREAM_HEARTBEAT_MS: a multipart subscription stream silent this long gets a `{}` heartbeat part. @default 5000 */
+  httpStreamHeartbeatMs: number;
+  /** MAX_STREAMS: open HTTP subscription streams (multipart + SSE); past it 503. @default 10000 */
+  maxStreams: number;
   /** MAX_NEW_TOKENS_PER_ADDRESS: in passthrough, tokens ClearTax has not accepted (unjudged or refused) one client address may present per minute; past it RATE_LIMITED at the edge. @default 50 */
   maxNewTokensPerAddress: number;
   /** MAX_PENDING_DOCUMENTS: new documents one caller may have waiting to be parsed and validated; past it RATE_LIMITED. @default 20 */
@@ -324,6 +328,8 @@ const variables = {
   MAX_NEW_TOKENS_PER_ADDRESS: [int(1, 1_000_000), '50'],
   MAX_CONNECTIONS_PER_ADDRESS: [int(1, 1_000_000), '1000'],
   WS_IDLE_TIMEOUT_MS: [int(1), '60000'],
+  HTTP_STREAM_HEARTBEAT_MS: [int(10, 3_600_000), '5000'],
+  MAX_STREAMS: [int(1, 1_000_000), '10000'],
   MAX_FRAGMENTS: [int(0, 10_000), '50'],
   WS_MAX_MESSAGES_PER_SECOND: [int(1, 1_000_000), '100'],
   UPSTREAM_MAX_BODY_BYTES: [int(1024, 100 * 1024 * 1024), '65536'],
@@ -460,6 +466,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxNewTokensPerAddress: p.MAX_NEW_TOKENS_PER_ADDRESS,
     maxConnectionsPerAddress: p.MAX_CONNECTIONS_PER_ADDRESS,
     wsIdleTimeoutMs: p.WS_IDLE_TIMEOUT_MS,
+    httpStreamHeartbeatMs: p.HTTP_STREAM_HEARTBEAT_MS,
+    maxStreams: p.MAX_STREAMS,
     maxFragments: p.MAX_FRAGMENTS,
     wsMaxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND,
     upstreamMaxBodyBytes: p.UPSTREAM_MAX_BODY_BYTES,

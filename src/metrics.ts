@@ -29,6 +29,8 @@ export interface ObservedTargets {
   redisUp?: () => boolean;
   /** gateway_websocket_connections. */
   webSocketConnections?: () => number;
+  /** gateway_http_streams{protocol}: open HTTP subscription streams per protocol. */
+  httpStreams?: () => Readonly<Record<string, number>>;
 }
 
 export interface MetricsOptions {
@@ -80,7 +82,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.5, 1],
       registers: [registry],
     }),
-    observe({ watcherSize, maxQueued, redisUp, webSocketConnections }) {
+    observe({ watcherSize, maxQueued, redisUp, webSocketConnections, httpStreams }) {
+      if (httpStreams) {
+        new Gauge({
+          name: 'gateway_http_streams',
+          help: 'Open HTTP subscription streams (Apollo multipart, GraphQL over SSE)',
+          labelNames: ['protocol'],
+          registers: [registry],
+          collect() {
+            for (const [protocol, open] of Object.entries(httpStreams())) this.set({ protocol }, open);
+          },
+        });
+      }
       if (watcherSize) {
         gauge(
           'gateway_watched_activities',

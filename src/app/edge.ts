@@ -23,6 +23,9 @@ import { createApolloServer } from '../server/http.js';
 import { operationLimitRules } from '../server/operation-limits.js';
 import { createOperationPreparer, type Admit, type OperationPreparer } from '../server/operation.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from '../server/ws.js';
+import { createSseHandler } from '../server/sse.js';
+import { createStreamRegistry, type StreamRegistry } from '../server/streams.js';
+import type { RequestHandler } from 'express';
 import type { AccessResult } from '../access/caller.js';
 import { createAccess } from '../access/create-access.js';
 import { createClientAddress } from '../access/client-address.js';
@@ -46,6 +49,10 @@ export interface Edge {
   /** CORS and the WebSocket Origin check. */
   readonly browser: BrowserAccessOptions;
   readonly webSocket: WebSocketEndpoint;
+  /** Open HTTP streams (multipart and SSE). */
+  readonly streams: StreamRegistry;
+  /** GraphQL over SSE, for /graphql/stream. */
+  readonly sse: RequestHandler;
   readonly apollo: ApolloServer<OperationContext>;
 }
 
@@ -173,7 +180,13 @@ export async function createEdge(config: AppConfig, core: Core, deps: EdgeDepend
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     idleTimeoutMs: config.wsIdleTimeoutMs,
   });
-  metrics.observe({ webSocketConnections: () => webSocket.connections });
+  const streams = createStreamRegistry({
+    maxStreams: config.maxStreams,
+    maxPerAddress: config.maxConnectionsPerAddress,
+    clientAddress: (request) => clientAddress(presented(request)),
+  });
+  const sse = createSseHandler({ core: operationCore, streams, accessLog });
+  metrics.observe({ webSocketConnections: () => webSocket.connections, httpStreams: () => streams.counts });
   lifecycle.onDispose('websocket', () => webSocket.dispose());
   const apollo = createApolloServer<OperationContext>({
     schema,
@@ -208,5 +221,8 @@ export async function createEdge(config: AppConfig, core: Core, deps: EdgeDepend
       clearTimeout(lastCall);
     }
   });
-  return { schema, core: operationCore, prepare, accessLog, browser, webSocket, apollo };
+  // Registered after Apollo's, so it runs before it: every stream writes its normal end
+  // (closing delimiter, `complete`) before the HTTP drain waits for connections to go.
+  lifecycle.onDrain('streams', () => streams.closeAll());
+  return { schema, core: operationCore, prepare, accessLog, browser, webSocket, apollo, streams, sse };
 }

@@ -58,8 +58,12 @@ export function createHttpApp(config: AppConfig, core: Core, edge: Edge, options
     else
       logger.warn({ webAppDir: options.webAppDir }, 'WEB_APP_ENABLED, but the web app is not built: run npm run build');
   }
+  // GraphQL over SSE, before /graphql's own routes (which would take /graphql/stream too).
+  app.use('/graphql/stream', express.json({ limit: config.maxBodyBytes }), edge.sse);
   mountGraphQL(app, edge.apollo, {
     core: edge.core,
+    streams: edge.streams,
+    heartbeatMs: config.httpStreamHeartbeatMs,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     accessLog: edge.accessLog,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { errorCodeOf } from '../errors.js';
 
-export type Transport = 'http' | 'ws';
+export type Transport = 'http' | 'ws' | 'multipart' | 'sse';
 
 /**
  * What one operation did, filled in as it goes by whichever transport runs it, and
@@ -20,7 +20,7 @@ export class OperationRecord {
 
   constructor(
     readonly requestId: string,
-    readonly transport: Transport,
+    public transport: Transport,
   ) {}
 
   /** Notes the codes the client sees for these errors. */

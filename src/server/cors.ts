@@ -11,6 +11,8 @@ const ALLOWED_HEADERS = [
   'x-cleartax-auth-token',
   'apollo-require-preflight',
   'x-apollo-operation-name',
+  // graphql-sse's single connection mode names its reserved stream with it.
+  'x-graphql-event-stream-token',
 ];
 
 export interface BrowserAccessOptions {

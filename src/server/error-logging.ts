@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/index.js';
+import type { Transport } from './access-log.js';
 import { errorCodeOf } from '../errors.js';
 
 /** Socket errors that mean the client went away mid-write: nothing is wrong on the server. */
@@ -32,7 +33,7 @@ export function isClientGone(errors: readonly GraphQLError[]): boolean {
 export function logOperationErrors(
   logger: Logger,
   errors: readonly GraphQLError[],
-  fields: { transport: 'http' | 'ws'; operationName?: string | null; requestId?: string | undefined },
+  fields: { transport: Transport; operationName?: string | null; requestId?: string | undefined },
 ): void {
   if (isClientGone(errors)) {
     logger.debug({ ...fields, code: (errors[0]!.originalError as NodeJS.ErrnoException).code }, 'client went away');

@@ -1,18 +1,30 @@
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
-import { type GraphQLError, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../domain/index.js';
 import { maskError, refusal } from '../errors.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 import { logOperationErrors } from './error-logging.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import type { Admit, EndTurn, OperationPreparer } from './operation.js';
-import { isRefused, type OperationCore } from './core.js';
+import {
+  headersOf,
+  isRefused,
+  statusOf,
+  type OperationCore,
+  type OperationRequest,
+  type Refused,
+  type Session,
+} from './core.js';
+import { LiveResults } from './live.js';
+import { acceptsMultipartSubscription, writeMultipart } from './multipart.js';
+import type { StreamRegistry } from './streams.js';
 import { scopeOfRequest } from './request-id.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
@@ -107,8 +119,9 @@ export function createApolloServer<TContext extends BaseContext>(
           if (operation?.operation === 'subscription') {
             throw refusal(
               'BAD_REQUEST',
-              'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP',
-              { status: 400 },
+              `A subscription over HTTP is a stream: ask for it with Accept: ${STREAMING_ACCEPT} (Apollo multipart), ` +
+                'or at /graphql/stream with Accept: text/event-stream (GraphQL over SSE), or over WebSocket (graphql-transport-ws) at /graphql',
+              { status: 406 },
             );
           }
           const admission = await options.admit?.({
@@ -160,6 +173,10 @@ export function createApolloServer<TContext extends BaseContext>(
 export interface MountOptions<TSession, TContext> {
   /** The transport-free core: who asks (access) and each operation's context; Apollo does the rest itself. */
   core: OperationCore<TSession, TContext>;
+  /** Open HTTP streams (multipart subscriptions): MAX_STREAMS, per address, the gauge, the drain. */
+  streams: StreamRegistry;
+  /** A multipart stream silent this long gets a `{}` heartbeat part (HTTP_STREAM_HEARTBEAT_MS). */
+  heartbeatMs: number;
   /** The shared parse/validate step: its queue of new documents, fair between callers. */
   prepare: OperationPreparer;
   /** Largest request body (MAX_BODY_BYTES). */
@@ -216,6 +233,16 @@ export function mountGraphQL<TSession, TContext extends BaseContext>(
       operation.context = Object.assign(context, { [HTTP_OPERATION]: operation });
       const query = queryOf(req);
       if (query === undefined) return next();
+      // Apollo multipart subscriptions: a subscription asked for with that Accept is streamed
+      // here, on the core; anything else (and every query) goes on to Apollo.
+      if (acceptsMultipartSubscription(req.headers.accept)) {
+        const prepared = await options.prepare.prepare(callerKey, query);
+        if ('errors' in prepared) return refuse(res, prepared.errors, operation.record);
+        const params = paramsOf(req);
+        if ('refused' in params) return refuse(res, params.refused, operation.record);
+        if (getOperationAST(prepared.document, params.operationName ?? undefined)?.operation === 'subscription')
+          return streamMultipart(req, res, session, { ...params, query }, operation.record, options);
+      }
       try {
         operation.holdTurn(await options.prepare.turn(callerKey, query));
       } catch (error) {
@@ -242,13 +269,95 @@ function queryOf(req: Request): string | undefined {
   return typeof query === 'string' ? query : undefined;
 }
 
-/** Answers a refusal found before Apollo (the document queue's limits) as Apollo would: JSON errors with the error's HTTP status. */
-function refuse(res: Response, error: GraphQLError, record: OperationRecord): void {
+/** Answers a refusal found before Apollo (access, the document queue's limits) as Apollo would: JSON errors with the first error's HTTP status. */
+function refuse(res: Response, errors: GraphQLError | readonly GraphQLError[], record: OperationRecord): void {
+  const list: readonly GraphQLError[] = errors instanceof GraphQLError ? [errors] : errors;
   record.isOperation = true;
-  record.failed([error]);
-  const http = error.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
-  for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
-  res.status(http?.status ?? 400).json({ errors: [maskError(error.toJSON(), error)] });
+  record.failed(list);
+  const refused = { refused: list };
+  for (const [name, value] of headersOf(refused)) res.setHeader(name, value);
+  res.status(statusOf(refused)).json({ errors: list.map((error) => maskError(error.toJSON(), error)) });
+}
+
+/** What Apollo Client 4's HttpLink sends for a subscription. */
+const STREAMING_ACCEPT = 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0';
+
+/** A GraphQL-over-HTTP request's variables and operation name (POST body, or GET parameters with JSON variables). */
+function paramsOf(req: Request): Refused | Omit<OperationRequest, 'query'> {
+  if (req.method === 'POST') {
+    const body = req.body as { variables?: unknown; operationName?: unknown };
+    return {
+      variables: (body.variables ?? null) as OperationRequest['variables'],
+      operationName: typeof body.operationName === 'string' ? body.operationName : null,
+    };
+  }
+  const { variables, operationName } = req.query as Record<string, unknown>;
+  try {
+    return {
+      variables: typeof variables === 'string' ? (JSON.parse(variables) as OperationRequest['variables']) : null,
+      operationName: typeof operationName === 'string' ? operationName : null,
+    };
+  } catch {
+    return { refused: [refusal('BAD_REQUEST', 'The `variables` parameter is not valid JSON', { status: 400 })] };
+  }
+}
+
+/** Apollo's CSRF prevention, for the requests that stream before reaching Apollo: a browser cannot send these without a preflight. */
+function isPreflighted(req: Request): boolean {
+  if (req.headers['apollo-require-preflight'] || req.headers['x-apollo-operation-name']) return true;
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return (
+    type !== undefined && !['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'].includes(type)
+  );
+}
+
+/** One subscription as an Apollo multipart stream, on the core: refused before the stream as JSON, else streamed to its end. */
+async function streamMultipart<TSession, TContext>(
+  req: Request,
+  res: Response,
+  session: Session<TSession>,
+  request: OperationRequest,
+  record: OperationRecord,
+  options: MountOptions<TSession, TContext>,
+): Promise<void> {
+  const { core } = options;
+  if (!isPreflighted(req)) {
+    return refuse(
+      res,
+      refusal(
+        'BAD_REQUEST',
+        'This request could be a cross-site request forgery: send a Content-Type of application/json or an Apollo-Require-Preflight header',
+        { status: 400 },
+      ),
+      record,
+    );
+  }
+  if (session.denied) return refuse(res, session.denied, record);
+  const stream = options.streams.open('multipart', req, res);
+  if (isRefused(stream)) return refuse(res, stream.refused, record);
+  record.transport = 'multipart';
+  const operation = await core.prepare(session, request, { request: scopeOfRequest(req), record, lifetime: stream });
+  if (isRefused(operation)) {
+    stream.close();
+    return refuse(res, operation.refused, record);
+  }
+  const result = await operation.subscribe();
+  const results =
+    Symbol.asyncIterator in result
+      ? new LiveResults(result, {
+          expiresAt: session.expiresAt,
+          expired: () => {
+            const errors = [refusal(ErrorCode.UNAUTHENTICATED, 'Token expired: subscribe again with a fresh one')];
+            record.failed(errors);
+            return core.mask(errors);
+          },
+        })
+      : result;
+  try {
+    await writeMultipart(res, results, { heartbeatMs: options.heartbeatMs });
+  } finally {
+    stream.close();
+  }
 }
 
 /** body-parser's failures as GraphQL-over-HTTP errors: the client's mistakes, logged at debug without the body. */
