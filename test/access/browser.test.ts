@@ -264,7 +264,7 @@ describe('open mode, and the embedded simulator default', () => {
 });
 
 describe('edge defects', () => {
-  it('answers a subscription sent over HTTP with 400 naming the WebSocket endpoint', async () => {
+  it('answers a subscription sent over plain HTTP (no streaming Accept) with 406 naming the streaming media types', async () => {
     const { raw } = await startStack();
     const response = await raw(
       {
@@ -272,9 +272,9 @@ describe('edge defects', () => {
       },
       { 'X-Cleartax-Auth-Token': TOKEN },
     );
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(406);
     expect(response.json.errors![0]).toMatchObject({
-      message: expect.stringContaining('WebSocket (graphql-transport-ws) at /graphql'),
+      message: expect.stringMatching(/multipart\/mixed;boundary=graphql;subscriptionSpec=1\.0.*text\/event-stream/),
       extensions: { code: 'BAD_REQUEST' },
     });
   });
