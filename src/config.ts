@@ -81,6 +81,16 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** WS_IDLE_TIMEOUT_MS: a WebSocket that has not subscribed this long after its init is closed. @default 60000 */
   wsIdleTimeoutMs: number;
+  /** FEDERATION_SUBGRAPH: serve the schema as an Apollo Federation 2 subgraph (`_service`, `_entities`, `@key`). @default false */
+  federationSubgraph: boolean;
+  /** TRUSTED_DOCUMENTS: path of a persisted-document manifest (sha256 → text); only those documents run. @default none: any document */
+  trustedDocuments: string | undefined;
+  /**
+   * OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT or
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set and OTEL_TRACES_EXPORTER is not `none`
+   * (the SDK reads the other OTEL_* variables itself, as the standard says). @default false
+   */
+  tracingEnabled: boolean;
   /** HTTP_STREAM_HEARTBEAT_MS: a multipart subscription stream silent this long gets a `{}` heartbeat part. @default 5000 */
   httpStreamHeartbeatMs: number;
   /** MAX_STREAMS: open HTTP subscription streams (multipart + SSE); past it 503. @default 10000 */
@@ -329,6 +339,11 @@ const variables = {
   MAX_CONNECTIONS_PER_ADDRESS: [int(1, 1_000_000), '1000'],
   WS_IDLE_TIMEOUT_MS: [int(1), '60000'],
   HTTP_STREAM_HEARTBEAT_MS: [int(10, 3_600_000), '5000'],
+  FEDERATION_SUBGRAPH: [bool, 'false'],
+  TRUSTED_DOCUMENTS: [z.string().trim().min(1, { message: 'must be a file path' }), undefined],
+  OTEL_EXPORTER_OTLP_ENDPOINT: [httpUrl, undefined],
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: [httpUrl, undefined],
+  OTEL_TRACES_EXPORTER: [z.string().trim().toLowerCase(), undefined],
   MAX_STREAMS: [int(1, 1_000_000), '10000'],
   MAX_FRAGMENTS: [int(0, 10_000), '50'],
   WS_MAX_MESSAGES_PER_SECOND: [int(1, 1_000_000), '100'],
@@ -467,6 +482,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxConnectionsPerAddress: p.MAX_CONNECTIONS_PER_ADDRESS,
     wsIdleTimeoutMs: p.WS_IDLE_TIMEOUT_MS,
     httpStreamHeartbeatMs: p.HTTP_STREAM_HEARTBEAT_MS,
+    federationSubgraph: p.FEDERATION_SUBGRAPH,
+    trustedDocuments: p.TRUSTED_DOCUMENTS,
+    tracingEnabled:
+      (p.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || p.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined) &&
+      p.OTEL_TRACES_EXPORTER?.split(',').every((exporter) => exporter.trim() === 'none') !== true,
     maxStreams: p.MAX_STREAMS,
     maxFragments: p.MAX_FRAGMENTS,
     wsMaxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND,
