@@ -12,3 +12,10 @@ export async function printAppSchema(): Promise<string> {
   const schema = await buildAppSchema({ pubSub: createAppPubSub() });
   return printSchema(schema) + '\n';
 }
+
+/** The subgraph SDL (FEDERATION_SUBGRAPH=true): what `_service { sdl }` answers, for `rover subgraph publish`. */
+export async function printAppSubgraphSchema(): Promise<string> {
+  const schema = await buildAppSchema({ pubSub: createAppPubSub(), federation: true });
+  const { printSubgraphSdl } = await import('./schema-federation.js');
+  return (await printSubgraphSdl(schema)) + '\n';
+}

@@ -6,6 +6,8 @@ import { UploadActivityResolver } from './upload-activity/upload-activity.resolv
 export interface SchemaDependencies {
   /** type-graphql requires one even though every subscription brings its own `subscribe`. */
   pubSub: PubSub;
+  /** Serve it as an Apollo Federation 2 subgraph (FEDERATION_SUBGRAPH). @default false */
+  federation?: boolean;
 }
 
 /**
@@ -13,9 +15,13 @@ export interface SchemaDependencies {
  * comes through the context), so one instance serves every gateway in the process.
  */
 export async function buildAppSchema(deps: SchemaDependencies): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: [UploadActivityResolver],
     pubSub: deps.pubSub,
     validate: false,
   });
+  if (!deps.federation) return schema;
+  // Loaded only when configured: a standalone gateway never imports @apollo/subgraph.
+  const { toSubgraphSchema } = await import('./schema-federation.js');
+  return toSubgraphSchema(schema);
 }

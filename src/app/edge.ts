@@ -71,7 +71,7 @@ export interface EdgeDependencies {
 export async function createEdge(config: AppConfig, core: Core, deps: EdgeDependencies): Promise<Edge> {
   const { logger, lifecycle, httpServer } = deps;
   const { source, watcher, verdicts, rateLimit, addressRateLimit, metrics } = core;
-  const schema = await buildAppSchema({ pubSub: core.pubSub });
+  const schema = await buildAppSchema({ pubSub: core.pubSub, federation: config.federationSubgraph });
   const clientAddress = createClientAddress(config.trustProxy);
   const access = await createAccess(config, logger, { verdicts, clientAddress });
   const prepare = createOperationPreparer({

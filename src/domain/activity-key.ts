@@ -33,3 +33,14 @@ export function scopedKeyId(tokenHash: string, key: ActivityKey): string {
 export function globalActivityId(key: ActivityKey): string {
   return `UploadActivity:${activityKeyId(key)}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The key a global `id` names ("UploadActivity:<entity uuid>:<activity uuid>"), or undefined when it names none. */
+export function parseGlobalActivityId(id: unknown): ActivityKey | undefined {
+  if (typeof id !== 'string') return undefined;
+  const [type, taxableEntityId, activityId, ...rest] = id.split(':');
+  if (type !== 'UploadActivity' || rest.length > 0 || !UUID.test(taxableEntityId ?? '') || !UUID.test(activityId ?? ''))
+    return undefined;
+  return activityKey(taxableEntityId!, activityId!);
+}

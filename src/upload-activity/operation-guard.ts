@@ -105,7 +105,7 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
     let total = 0;
     for (const field of fields) {
       const fieldDef = root.getFields()[field.name.value];
-      if (!fieldDef || !fieldDef.args.some((a) => a.name === 'activityId' || a.name === 'activityIds')) continue;
+      if (!fieldDef || !fieldDef.args.some((a) => ID_ARGUMENTS.has(a.name))) continue;
       let args: Record<string, unknown>;
       try {
         args = getArgumentValues(fieldDef, field, coerced.coerced);
@@ -118,6 +118,16 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
         total += args.activityIds.length;
       }
       if (typeof args.activityId === 'string') total += 1;
+      // Federation's `_entities`: each representation is one activity read, limited and charged like `activityIds`.
+      if (Array.isArray(args.representations)) {
+        if (args.representations.length > maxActivityIds)
+          return [
+            badInput(
+              `_entities may resolve at most ${maxActivityIds} representations, got ${args.representations.length}`,
+            ),
+          ];
+        total += args.representations.length;
+      }
     }
     if (total > maxOperationIds)
       return [
@@ -152,6 +162,9 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
     };
   };
 }
+
+/** The arguments that name activities to read: each id (or representation) counts and is charged. */
+const ID_ARGUMENTS = new Set(['activityId', 'activityIds', 'representations']);
 
 /** Coercion errors reported at most, as graphql-js's own execute does (one more says the limit was reached). */
 const MAX_VARIABLE_ERRORS = 50;

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeISOResolver, UUIDResolver } from 'graphql-scalars';
 import { globalActivityId, isTerminalStatus, type StatusSnapshot } from '../domain/index.js';
 import { UploadStatus, toUploadStatus } from './upload-status.js';
 
+// The Federation entity key (only printed in the subgraph SDL; the public schema has no directives).
+@Directive('@key(fields: "id")')
 @ObjectType('UploadActivity', {
   description: 'One E-Way Bill upload activity and its processing status.',
   // Plain fields, no middleware: skip type-graphql's per-field resolver wrapping (measured with bench:http).
