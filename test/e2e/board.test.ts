@@ -24,10 +24,16 @@ afterAll(async () => {
 });
 
 /** A page that records console errors, page errors and GraphQL requests over HTTP. */
-async function openPage(url: string, viewport = { width: 1100, height: 800 }, options: { bypassCSP?: boolean } = {}) {
-  const context = await browser.newContext({ viewport, ...options });
+async function openPage(
+  url: string,
+  viewport = { width: 1100, height: 800 },
+  options: { bypassCSP?: boolean; beforeGoto?: (page: Page) => Promise<void> } = {},
+) {
+  const { beforeGoto, ...contextOptions } = options;
+  const context = await browser.newContext({ viewport, ...contextOptions });
   onTestFinished(() => context.close());
   const page = await context.newPage();
+  await beforeGoto?.(page);
   const problems: string[] = [];
   const graphqlPosts: string[] = [];
   page.on('console', (message) => {
@@ -127,6 +133,65 @@ describe('the live status board in Chromium', () => {
       .toContain('reconnected');
     simulator.setState(ENTITY, a.activityId, { status: 'PROCESSING', queuedCount: 0 });
     await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSING');
+  });
+
+  it('goes live over HTTP streaming where WebSockets cannot connect, rows moving, and back to the WebSocket once it connects', async () => {
+    const { app, simulator } = await startStack(BOARD_ENV);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
+    // A proxy that drops WebSockets: each socket the page opens to /graphql is closed before any message.
+    let isBlocked = true;
+    const { page, problems, graphqlPosts } = await openPage(boardUrl(app.url, [a.activityId]), undefined, {
+      beforeGoto: async (page) => {
+        await page.clock.install();
+        await page.routeWebSocket(/\/graphql$/, (ws) => {
+          if (isBlocked) void ws.close();
+          else ws.connectToServer();
+        });
+      },
+    });
+    const pill = () => page.getByTestId('connection-banner').textContent();
+    await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('INIT');
+    await expect.poll(pill, { timeout: 10_000 }).toBe('Live (HTTP streaming)');
+    expect(await page.getByTestId('connection-banner').getAttribute('data-transport')).toBe('http');
+    for (const next of ['UPLOADED', 'PROCESSING'] as const) {
+      simulator.setState(ENTITY, a.activityId, { status: next, queuedCount: 0 });
+      await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe(next);
+    }
+    expect(graphqlPosts.filter((body) => body.includes('uploadActivitiesStatusChanged(')).length).toBeGreaterThan(0);
+
+    // WebSockets pass again: the board's next try (every 30 s on HTTP) takes the subscription back to the socket.
+    isBlocked = false;
+    await page.clock.fastForward(31_000);
+    await expect.poll(pill, { timeout: 10_000 }).toBe('Live (WebSocket)');
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED', queuedCount: 0 });
+    await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSED');
+    await expect.poll(() => banner(page)).toBe('idle');
+    expect(problems).toEqual([]);
+  });
+
+  it('on HTTP streaming, says when the gateway goes away and streams again once it is back, re-reading the row', async () => {
+    const simulator = createSimulator({ stepMs: 0 });
+    const upstream = await simulator.start();
+    onTestFinished(() => simulator.stop());
+    const env = { ...BOARD_ENV, CLEARTAX_BASE_URL: upstream, CLEARTAX_AUTH_TOKEN: 'server-token' };
+    const first = await startStack(env);
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+    const { page } = await openPage(boardUrl(first.app.url, [a.activityId]), undefined, {
+      beforeGoto: (page) => page.routeWebSocket(/\/graphql$/, (ws) => void ws.close()),
+    });
+    const pill = () => page.getByTestId('connection-banner').textContent();
+    await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('QUEUED');
+    await expect.poll(pill, { timeout: 10_000 }).toBe('Live (HTTP streaming)');
+
+    // The drain ends the stream normally; the rows still move, so the board subscribes again, and cannot.
+    await first.app.stop();
+    await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('disconnected');
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSING', queuedCount: 0 });
+    await startStack({ ...env, PORT: new URL(first.app.url).port });
+    await expect.poll(pill, { timeout: 20_000 }).toBe('Live again: reconnected (HTTP streaming)');
+    await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSING');
+    simulator.setState(ENTITY, a.activityId, { status: 'PROCESSED', queuedCount: 0 });
+    await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSED');
   });
 
   it("shows the simulator's demo uploads moving at /, with nothing to type", async () => {
@@ -256,7 +321,7 @@ describe("the board's credentials and its health signals in Chromium", () => {
     expect(await rowError(page, a.activityId).count()).toBe(0);
     expect(await rowError(page, b.activityId).count()).toBe(0);
     await expect.poll(() => banner(page)).toBe('connected');
-    expect(await page.getByTestId('connection-banner').textContent()).toBe('Live');
+    expect(await page.getByTestId('connection-banner').textContent()).toBe('Live (WebSocket)');
   });
 
   it('never takes a row back to an older state: a query answer read before a newer event, but arriving after it, is not shown', async () => {
@@ -302,7 +367,7 @@ describe("the board's credentials and its health signals in Chromium", () => {
     const { page, problems } = await openPage(boardUrl(app.url, [a.activityId]));
     await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('QUEUED');
     await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
-    expect(await page.getByTestId('connection-banner').textContent()).toBe('Live');
+    expect(await page.getByTestId('connection-banner').textContent()).toBe('Live (WebSocket)');
 
     simulator.addFault({ status: 503, times: Infinity });
     await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('upstream-down');
@@ -314,7 +379,7 @@ describe("the board's credentials and its health signals in Chromium", () => {
 
     simulator.clearFaults();
     await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
-    expect(await page.getByTestId('connection-banner').textContent()).toBe('Live');
+    expect(await page.getByTestId('connection-banner').textContent()).toBe('Live (WebSocket)');
     expect(await page.getByTestId(`row-${a.activityId}`).locator('.stale').count()).toBe(0);
     simulator.setState(ENTITY, a.activityId, { status: 'PROCESSING', queuedCount: 0 });
     await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSING');

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
-import { createApollo, type Credentials, type LinkState } from './apollo';
+import { createApollo, type Credentials, type LinkState, type Transport } from './apollo';
 import { Board } from './Board';
 import { ConnectionPill } from './ConnectionPill';
 import { AddActivities, SecretForm } from './Forms';
@@ -24,6 +24,7 @@ export function App() {
   // A JWT handed over as #jwt=… was moved into sessionStorage before the first render (main.tsx).
   const [secret, setSecret] = useState<string>(() => storedSecret(undefined));
   const [linkState, setLinkState] = useState<LinkState>('connecting');
+  const [transport, setTransport] = useState<Transport>('websocket');
   const [wasDisconnected, setWasDisconnected] = useState(false);
   const [reconnects, setReconnects] = useState(0);
   const [isUpstreamDown, setIsUpstreamDown] = useState(false);
@@ -79,15 +80,22 @@ export function App() {
   const client = useMemo(() => {
     if (!config) return undefined;
     let hasDropped = false;
-    return createApollo(credentials, (state) => {
+    let wasOver: Transport = 'websocket';
+    let hasSwitched = false;
+    return createApollo(credentials, (state, over) => {
       setLinkState(state);
+      setTransport(over);
+      if (over !== wasOver) hasSwitched = true;
+      wasOver = over;
       if (state === 'disconnected') {
         hasDropped = true;
         setWasDisconnected(true);
       }
       if (state === 'idle') setWasDisconnected(false);
-      if (state === 'connected' && hasDropped) {
+      // Back after a drop, or live over the other transport: what changed meanwhile is read again.
+      if (state === 'connected' && (hasDropped || hasSwitched)) {
         hasDropped = false;
+        hasSwitched = false;
         setReconnects((count) => count + 1);
       }
     });
@@ -127,6 +135,7 @@ export function App() {
         <ConnectionPill
           isWatching={isWatching}
           state={linkState}
+          transport={transport}
           wasDisconnected={wasDisconnected}
           isUpstreamDown={isUpstreamDown}
         />

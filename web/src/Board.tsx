@@ -13,6 +13,9 @@ import { Summary, emptyFilterText } from './Summary';
 import { announcement, changedAt, record, type Timelines } from './timeline';
 import type { Filter, View } from './view';
 
+/** How long after its subscription ended normally while rows still move the board subscribes again. */
+const RESUBSCRIBE_MS = 1000;
+
 /** An error that reached a row, and the state the row had when it arrived. */
 interface Problem {
   code: string;
@@ -45,7 +48,23 @@ export interface BoardProps {
 export function Board({ view, filter, onFilter, onRemove, onClear, href, reconnects, onUpstreamDown }: BoardProps) {
   const variables = { taxableEntityId: view.taxableEntityId, activityIds: view.activityIds };
   const { data, error, loading, refetch } = useQuery(UploadActivitiesDocument, { variables, errorPolicy: 'all' });
-  useSubscription(UploadActivitiesStatusChangedDocument, { variables });
+  // An HTTP stream also ends normally when the gateway drains (a restart): ended with no error while rows
+  // still move, it is subscribed again and the rows are re-read. (A socket is closed then, and graphql-ws
+  // resubscribes by itself.)
+  const isMoving = useRef(false);
+  const hasFailed = useRef(false);
+  const resubscribe = useRef<() => void>(() => undefined);
+  const { restart } = useSubscription(UploadActivitiesStatusChangedDocument, {
+    variables,
+    onError: () => {
+      hasFailed.current = true;
+    },
+    onComplete: () => {
+      setTimeout(() => {
+        if (isMoving.current && !hasFailed.current) resubscribe.current();
+      }, RESUBSCRIBE_MS);
+    },
+  });
   const now = useNow(1000);
 
   // The subscription sends changes only: what changed while the transport was down is read again.
@@ -97,6 +116,18 @@ export function Board({ view, filter, onFilter, onRemove, onClear, href, reconne
     const shown = isCurrent ? problem : undefined;
     const facts = { status: activity?.status, problem: shown?.code };
     return { activityId, activity, problem: shown, facts, group: groupOf(facts) };
+  });
+
+  // Other ids, another subscription: its own ending.
+  useEffect(() => {
+    hasFailed.current = false;
+  }, [view.taxableEntityId, view.activityIds]);
+  useEffect(() => {
+    isMoving.current = rows.some(({ group }) => group === 'moving');
+    resubscribe.current = () => {
+      restart();
+      refetch().catch(() => undefined);
+    };
   });
 
   const isUpstreamDown = rows.some(({ activity, problem }) =>

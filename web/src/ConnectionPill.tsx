@@ -1,20 +1,25 @@
-import type { LinkState } from './apollo';
+import type { LinkState, Transport } from './apollo';
+
+const TRANSPORT_NAMES: Record<Transport, string> = { websocket: 'WebSocket', http: 'HTTP streaming' };
 
 /**
  * One health signal for the whole board, true to what is known. Nothing watched: Idle.
  * The gateway connection comes next (without it nothing is known about upstream); then
  * upstream: while the gateway says it cannot reach ClearTax (stale subscription events,
  * UPSTREAM_UNAVAILABLE answers), "Live" would be a lie. "Live" only while the
- * subscription transport is connected.
+ * subscription transport is connected, and then over which one: the WebSocket, or HTTP
+ * streaming where WebSockets cannot connect.
  */
 export function ConnectionPill({
   isWatching,
   state,
+  transport,
   wasDisconnected,
   isUpstreamDown,
 }: {
   isWatching: boolean;
   state: LinkState;
+  transport: Transport;
   wasDisconnected: boolean;
   isUpstreamDown: boolean;
 }) {
@@ -43,8 +48,9 @@ export function ConnectionPill({
         className={`banner ok${wasDisconnected ? ' recovered' : ''}`}
         data-testid="connection-banner"
         data-state="connected"
+        data-transport={transport}
       >
-        {wasDisconnected ? 'Live again: reconnected' : 'Live'}
+        {wasDisconnected ? 'Live again: reconnected' : 'Live'} ({TRANSPORT_NAMES[transport]})
       </p>
     );
   if (state === 'connecting' && !wasDisconnected)
