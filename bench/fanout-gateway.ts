@@ -16,6 +16,14 @@ const env = JSON.parse(process.env.FANOUT_ENV ?? '{}') as Record<string, string>
 const gateway = await startGateway(env);
 const now = () => performance.timeOrigin + performance.now();
 
+/** Open HTTP streams per protocol, as the `gateway_http_streams` gauge reads them. */
+async function openStreams(): Promise<Record<string, number>> {
+  const gauge = gateway.app.metrics.registry.getSingleMetric('gateway_http_streams');
+  if (!gauge) return {};
+  const { values } = await gauge.get();
+  return Object.fromEntries(values.map(({ labels, value }) => [String(labels.protocol), value]));
+}
+
 function reply(message: unknown): void {
   process.send?.(message);
 }
@@ -46,6 +54,7 @@ process.on('message', async (message: Command) => {
         requests: gateway.simulator.stats.requests,
         watcher: gateway.app.watcher.size,
         connections: gateway.app.connections,
+        streams: await openStreams(),
       });
     case 'stop':
       await gateway.stop();
@@ -54,4 +63,6 @@ process.on('message', async (message: Command) => {
   }
 });
 
+// The bench gone (finished, failed or killed): never outlive it.
+process.on('disconnect', () => process.exit(0));
 reply({ url: gateway.app.url });

@@ -26,9 +26,10 @@ export async function startGateway(env: Record<string, string>, simulatorOptions
   return { app: gateway.app, simulator: gateway.simulator!, config, stop: () => gateway.stop() };
 }
 
-/** `--name value` options with numeric defaults. */
-export function numericArgs<T extends Record<string, number>>(defaults: T): T {
+/** `--name value` options with numeric defaults, from `args` (default: the command line). */
+export function numericArgs<T extends Record<string, number>>(defaults: T, args?: string[]): T {
   const { values } = parseArgs({
+    args,
     options: Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }])),
     strict: true,
   });
