@@ -33,6 +33,7 @@ import { createOperationGuard } from '../upload-activity/operation-guard.js';
 import { createUploadActivityContext, type UploadActivityContext } from '../upload-activity/upload-activity.context.js';
 import type { AppConfig, Core } from './core.js';
 import type { Lifecycle } from './lifecycle.js';
+import { loadTrustedDocuments } from './documents.js';
 
 /** Retry-After of an AUTH_UNAVAILABLE answer: about how long a JWKS refetch cooldown lasts. */
 const AUTH_RETRY_AFTER_SECONDS = 5;
@@ -131,11 +132,13 @@ export async function createEdge(config: AppConfig, core: Core, deps: EdgeDepend
       denied: refusal(result.denied.code, result.denied.message, { status: 401 }),
     };
   };
+  const documents = await loadTrustedDocuments(config, logger);
   const operationCore = createOperationCore<AccessResult, OperationContext>({
     schema,
     prepare,
     logger,
     admit,
+    documents,
     authenticate(credentials) {
       const result =
         credentials.via === 'connection'
@@ -196,6 +199,7 @@ export async function createEdge(config: AppConfig, core: Core, deps: EdgeDepend
     introspectionEnabled: config.introspectionEnabled,
     drainGraceMs: config.shutdownGraceMs,
     admit,
+    persistedQueriesCache: documents.apqCache,
     logger,
     // Drain: sockets close with 1001 (going away) instead of being cut (1006).
     plugins: [

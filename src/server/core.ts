@@ -14,6 +14,7 @@ import type { OperationRecord } from './access-log.js';
 import { logOperationErrors } from './error-logging.js';
 import { asRequestError, type Admit, type OperationPreparer } from './operation.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
+import { notFound, type TrustedDocuments } from './trusted-documents.js';
 
 /** What a request (or a WebSocket `connection_init`) presents: the only input access looks at. */
 export interface Credentials {
@@ -65,7 +66,12 @@ export function headersOf(refused: Refused): ReadonlyMap<string, string> {
 
 /** One operation as a transport received it. */
 export interface OperationRequest {
-  readonly query: string;
+  /** The document text; may be empty when a hash names a persisted document. */
+  readonly query?: string | undefined;
+  /** `persistedQuery.sha256Hash` (Apollo's APQ shape) names a persisted document. */
+  readonly extensions?: Readonly<Record<string, unknown>> | null | undefined;
+  /** A persisted document's hash, in the `documentId` shape. */
+  readonly documentId?: string | undefined;
   readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
   readonly operationName?: string | null | undefined;
 }
@@ -124,6 +130,8 @@ export interface OperationCoreOptions<TSession, TContext> {
   context(session: Session<TSession>, scope: OperationScope): TContext;
   /** Checks that need the operation's variables (limits, the rate limit, the operation guard). @default none */
   admit?: Admit<TContext> | undefined;
+  /** Persisted and trusted documents: hashes resolved, untrusted texts refused (TRUSTED_DOCUMENTS). @default any text runs */
+  documents?: TrustedDocuments | undefined;
   logger: Logger;
 }
 
@@ -154,6 +162,8 @@ export interface OperationCore<TSession, TContext> {
   context(session: Session<TSession>, scope: OperationScope): TContext;
   /** For Apollo: the admission checks, as `prepare` runs them. */
   readonly admit: Admit<TContext> | undefined;
+  /** The persisted and trusted documents, for the HTTP gate before Apollo. @default none */
+  readonly documents: TrustedDocuments | undefined;
   /** Errors as a client may see them. */
   mask(errors: readonly GraphQLError[]): GraphQLError[];
 }
@@ -193,7 +203,17 @@ export function createOperationCore<TSession, TContext>(
   ): Promise<Refused | PreparedOperation<TContext>> {
     const { record } = scope;
     record.operationName = request.operationName ?? null;
-    const prepared = await prepare.prepare(session.callerKey, request.query);
+    // A persisted document's hash names its text; with TRUSTED_DOCUMENTS nothing else runs.
+    const named = options.documents?.resolve(request);
+    if (named && isRefused(named)) {
+      record.isOperation = true;
+      return refuse(scope, named.refused);
+    }
+    if (!named && options.documents?.hashOf(request) !== undefined) {
+      record.isOperation = true;
+      return refuse(scope, [notFound()]);
+    }
+    const prepared = await prepare.prepare(session.callerKey, named?.query ?? request.query ?? '');
     record.isOperation = true;
     if ('errors' in prepared) return refuse(scope, prepared.errors);
     const { document } = prepared;
@@ -271,6 +291,7 @@ export function createOperationCore<TSession, TContext>(
     },
     context: (session, scope) => options.context(session, scope),
     admit: options.admit,
+    documents: options.documents,
     mask: (errors) => prepare.mask(errors),
   };
 }

@@ -25,6 +25,7 @@ import {
 import { LiveResults } from './live.js';
 import { acceptsMultipartSubscription, writeMultipart } from './multipart.js';
 import type { StreamRegistry } from './streams.js';
+import type { DocumentReference, DocumentTextCache } from './trusted-documents.js';
 import { scopeOfRequest } from './request-id.js';
 
 export interface ApolloOptions<TContext extends BaseContext> {
@@ -43,6 +44,8 @@ export interface ApolloOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Checks that need the operation's variables (limits, rate), the same as on WebSocket; errors refuse it. @default none */
   admit?: Admit<TContext>;
+  /** Apollo's APQ cache: the persisted-document manifests (read-only with TRUSTED_DOCUMENTS). @default Apollo's own */
+  persistedQueriesCache?: DocumentTextCache | undefined;
 }
 
 /**
@@ -156,6 +159,7 @@ export function createApolloServer<TContext extends BaseContext>(
     stopOnTerminationSignals: false,
     logger,
     formatError: maskError,
+    ...(options.persistedQueriesCache ? { persistedQueries: { cache: options.persistedQueriesCache } } : {}),
     plugins: [
       ApolloServerPluginDrainHttpServer({
         httpServer: options.httpServer,
@@ -231,7 +235,16 @@ export function mountGraphQL<TSession, TContext extends BaseContext>(
       operation.callerKey = callerKey;
       const context = options.core.context(session, { request: scopeOfRequest(req), record: operation.record });
       operation.context = Object.assign(context, { [HTTP_OPERATION]: operation });
-      const query = queryOf(req);
+      // A persisted document's hash names its text; with TRUSTED_DOCUMENTS nothing else runs.
+      const reference = referenceOf(req);
+      const named = options.core.documents?.resolve(reference);
+      if (named && isRefused(named)) return refuse(res, named.refused, operation.record);
+      if (named && req.method === 'POST') {
+        // Apollo then runs the text (and checks it against an APQ hash); a GET's hash is
+        // resolved by Apollo's APQ cache, which holds the manifests.
+        (req.body as { query?: unknown }).query = named.query;
+      }
+      const query = named?.query ?? (typeof reference.query === 'string' ? reference.query : undefined);
       if (query === undefined) return next();
       // Apollo multipart subscriptions: a subscription asked for with that Accept is streamed
       // here, on the core; anything else (and every query) goes on to Apollo.
@@ -261,12 +274,17 @@ export function mountGraphQL<TSession, TContext extends BaseContext>(
   app.use('/graphql', bodyErrors(options.maxBodyBytes, options.logger));
 }
 
-/** The document text of a GraphQL-over-HTTP request (POST body or GET parameter), if it has one. */
-function queryOf(req: Request): string | undefined {
-  const body = req.body as { query?: unknown } | undefined;
-  if (typeof body?.query === 'string') return body.query;
-  const query = (req.query as Record<string, unknown> | undefined)?.query;
-  return typeof query === 'string' ? query : undefined;
+/** What names a GraphQL-over-HTTP request's document: its text, and an APQ hash or `documentId` (POST body or GET parameters). */
+function referenceOf(req: Request): DocumentReference {
+  if (req.method === 'POST') return (req.body ?? {}) as DocumentReference;
+  const { query, extensions, documentId } = (req.query ?? {}) as Record<string, unknown>;
+  let parsed: unknown;
+  try {
+    parsed = typeof extensions === 'string' ? JSON.parse(extensions) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { query, extensions: parsed, documentId };
 }
 
 /** Answers a refusal found before Apollo (access, the document queue's limits) as Apollo would: JSON errors with the first error's HTTP status. */
