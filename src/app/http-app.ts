@@ -5,7 +5,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { allowedHostsOnly, corsFor } from '../server/cors.js';
+import { allowedHostsOnly, corsFor, SSE_CORS } from '../server/cors.js';
 import { createHealthRouter, createMetricsRouter } from '../server/health.js';
 import { mountGraphQL } from '../server/http.js';
 import { requestScope } from '../server/request-id.js';
@@ -31,6 +31,7 @@ export function createHttpApp(config: AppConfig, core: Core, edge: Edge, options
   const { logger } = options;
   const link = core.cluster?.link;
   const app = express();
+  const cors = corsFor(edge.browser);
   app.disable('x-powered-by');
   app.use(requestScope());
   app.use((_req, res, next) => {
@@ -39,7 +40,11 @@ export function createHttpApp(config: AppConfig, core: Core, edge: Edge, options
     next();
   });
   app.use(allowedHostsOnly(config.allowedHosts));
-  app.use('/graphql', corsFor(edge.browser));
+  // /graphql/stream first: its preflight also allows graphql-sse's single connection mode.
+  app.use('/graphql/stream', corsFor(edge.browser, SSE_CORS));
+  app.use('/graphql', (req, res, next) =>
+    req.path === '/stream' || req.path.startsWith('/stream/') ? next() : cors(req, res, next),
+  );
   app.use(
     createHealthRouter({
       checks: [{ name: 'upstream', check: () => core.client.ping() }],

@@ -43,9 +43,13 @@ export interface Session<TSession> {
   readonly denied?: GraphQLError | undefined;
 }
 
-/** A refusal before execution: the errors to answer, each with `extensions.http.status` when it has one. */
+/** A refusal before execution: the errors to answer, and the HTTP status and headers to answer them with. */
 export interface Refused {
   readonly refused: readonly GraphQLError[];
+  /** @default the first error's `extensions.http.status`, else 400 */
+  readonly status?: number | undefined;
+  /** @default the first error's `extensions.http.headers` */
+  readonly headers?: ReadonlyMap<string, string> | undefined;
 }
 
 export function isRefused(value: object): value is Refused {
@@ -55,13 +59,18 @@ export function isRefused(value: object): value is Refused {
 /** The HTTP status a refusal answers with: its first error's, else 400. */
 export function statusOf(refused: Refused): number {
   const http = refused.refused[0]?.extensions.http as { status?: number } | undefined;
-  return http?.status ?? 400;
+  return refused.status ?? http?.status ?? 400;
 }
 
 /** The headers a refusal answers with (e.g. `retry-after`). */
 export function headersOf(refused: Refused): ReadonlyMap<string, string> {
   const http = refused.refused[0]?.extensions.http as { headers?: Map<string, string> } | undefined;
-  return http?.headers ?? new Map();
+  return refused.headers ?? http?.headers ?? new Map();
+}
+
+/** A refusal as a client may see it: its errors masked, its status and headers kept from before the masking. */
+export function maskedRefusal(refused: Refused, mask: (errors: readonly GraphQLError[]) => GraphQLError[]): Refused {
+  return { refused: mask(refused.refused), status: statusOf(refused), headers: headersOf(refused) };
 }
 
 /** One operation as a transport received it. */
@@ -187,13 +196,21 @@ export function createOperationCore<TSession, TContext>(
     return { ...result, errors: prepare.mask(result.errors) };
   }
 
-  /** Like Apollo: errors raised before execution (variable coercion) are the client's, and come without `data`. */
-  const beforeExecution = (result: ExecutionResult): ExecutionResult =>
-    result.errors && !('data' in result) ? { ...result, errors: result.errors.map(asRequestError) } : result;
+  /**
+   * Like Apollo: errors raised before execution (variable coercion) are the client's,
+   * and come without `data`. A subscription whose field failed as it started (e.g.
+   * FORBIDDEN for an entity outside the caller's claim) has `data: null`, as the
+   * contract frames it on every transport.
+   */
+  const beforeExecution = (result: ExecutionResult): ExecutionResult => {
+    if (!result.errors || 'data' in result) return result;
+    if (result.errors.some((error) => error.path !== undefined)) return { data: null, errors: result.errors };
+    return { ...result, errors: result.errors.map(asRequestError) };
+  };
 
   function refuse(scope: OperationScope, errors: readonly GraphQLError[]): Refused {
     scope.record.failed(errors);
-    return { refused: prepare.mask(errors) };
+    return maskedRefusal({ refused: errors }, prepare.mask);
   }
 
   async function prepareOperation(

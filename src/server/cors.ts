@@ -11,9 +11,10 @@ const ALLOWED_HEADERS = [
   'x-cleartax-auth-token',
   'apollo-require-preflight',
   'x-apollo-operation-name',
-  // graphql-sse's single connection mode names its reserved stream with it.
-  'x-graphql-event-stream-token',
 ];
+
+/** /graphql/stream (GraphQL over SSE) also allows what graphql-sse's single connection mode uses: its stream token, PUT and DELETE. */
+export const SSE_CORS = { headers: ['x-graphql-event-stream-token'], methods: ['PUT', 'DELETE'] } as const;
 
 export interface BrowserAccessOptions {
   /** CORS_ORIGINS: origins allowed from another origin, or '*' ([] = same-origin only). */
@@ -58,11 +59,14 @@ export function isListedOrigin(origin: string, origins: readonly string[] | '*')
  * CORS header at all: `cors` given a list still answers an unlisted origin's
  * preflight with Allow-Methods and Allow-Headers, so it only runs for listed ones.
  */
-export function corsFor(options: BrowserAccessOptions): RequestHandler {
+export function corsFor(
+  options: BrowserAccessOptions,
+  extra: { readonly headers: readonly string[]; readonly methods: readonly string[] } = { headers: [], methods: [] },
+): RequestHandler {
   const handler = cors({
     origin: true,
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ALLOWED_HEADERS,
+    methods: ['GET', 'POST', 'OPTIONS', ...extra.methods],
+    allowedHeaders: [...ALLOWED_HEADERS, ...extra.headers],
     maxAge: options.maxAgeSeconds ?? 600,
     optionsSuccessStatus: 204,
   });

@@ -288,14 +288,21 @@ function referenceOf(req: Request): DocumentReference {
 }
 
 /** Answers a refusal found before Apollo (access, the document queue's limits) as Apollo would: JSON errors with the first error's HTTP status. */
-function refuse(res: Response, errors: GraphQLError | readonly GraphQLError[], record: OperationRecord): void {
-  const list: readonly GraphQLError[] = errors instanceof GraphQLError ? [errors] : errors;
+function refuse(
+  res: Response,
+  errors: GraphQLError | readonly GraphQLError[] | Refused,
+  record: OperationRecord,
+): void {
+  const refused: Refused =
+    errors instanceof GraphQLError ? { refused: [errors] } : isRefusal(errors) ? errors : { refused: errors };
   record.isOperation = true;
-  record.failed(list);
-  const refused = { refused: list };
+  // The core's refusals are recorded (and masked) already; masking again keeps them as they are.
+  if (refused.status === undefined) record.failed(refused.refused);
   for (const [name, value] of headersOf(refused)) res.setHeader(name, value);
-  res.status(statusOf(refused)).json({ errors: list.map((error) => maskError(error.toJSON(), error)) });
+  res.status(statusOf(refused)).json({ errors: refused.refused.map((error) => maskError(error.toJSON(), error)) });
 }
+
+const isRefusal = (value: readonly GraphQLError[] | Refused): value is Refused => 'refused' in value;
 
 /** What Apollo Client 4's HttpLink sends for a subscription. */
 const STREAMING_ACCEPT = 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0';
@@ -357,9 +364,14 @@ async function streamMultipart<TSession, TContext>(
   const operation = await core.prepare(session, request, { request: scopeOfRequest(req), record, lifetime: stream });
   if (isRefused(operation)) {
     stream.close();
-    return refuse(res, operation.refused, record);
+    return refuse(res, operation, record);
   }
   const result = await operation.subscribe();
+  // Request errors (no `data`, e.g. a variable of the wrong type): refused before the stream, as JSON.
+  if (!(Symbol.asyncIterator in result) && !('data' in result)) {
+    stream.close();
+    return refuse(res, { refused: result.errors ?? [], status: 400 }, record);
+  }
   const results =
     Symbol.asyncIterator in result
       ? new LiveResults(result, {

@@ -5,7 +5,15 @@ import { createHandler, type HandlerOptions } from 'graphql-sse/lib/use/express'
 import { ErrorCode } from '../domain/index.js';
 import { refusal } from '../errors.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
-import { headersOf, isRefused, statusOf, type OperationCore, type Refused, type Session } from './core.js';
+import {
+  headersOf,
+  isRefused,
+  maskedRefusal,
+  statusOf,
+  type OperationCore,
+  type Refused,
+  type Session,
+} from './core.js';
 import { LiveResults } from './live.js';
 import { scopeOfRequest } from './request-id.js';
 import type { OpenStream, StreamRegistry } from './streams.js';
@@ -42,6 +50,7 @@ export function createSseHandler<TSession, TContext>(options: SseOptions<TSessio
   const opened = new WeakMap<Request, OpenStream>();
   const operations = new WeakMap<Request, SseOperation>();
 
+  /** A refusal before the stream, as JSON with its status: masked here unless the core already did. */
   const answer = (refused: Refused): EarlyResponse => [
     JSON.stringify({ errors: refused.refused.map((error) => error.toJSON()) }),
     {
@@ -59,8 +68,8 @@ export function createSseHandler<TSession, TContext>(options: SseOptions<TSessio
         headers: raw.headers,
         remoteAddress: raw.socket.remoteAddress,
       });
-      if (isRefused(session)) return answer({ refused: core.mask(session.refused) });
-      if (session.denied) return answer({ refused: core.mask([session.denied]) });
+      if (isRefused(session)) return answer(maskedRefusal(session, core.mask));
+      if (session.denied) return answer(maskedRefusal({ refused: [session.denied] }, core.mask));
       sessions.set(raw, session);
       // As graphql-sse's own default: the reserved stream's token, else a new one (distinct connections).
       const token = req.headers.get('x-graphql-event-stream-token');
@@ -69,7 +78,7 @@ export function createSseHandler<TSession, TContext>(options: SseOptions<TSessio
     },
     onConnect(req) {
       const stream = streams.open('sse', req.raw, req.context.res);
-      if (isRefused(stream)) return answer({ refused: core.mask(stream.refused) });
+      if (isRefused(stream)) return answer(maskedRefusal(stream, core.mask));
       opened.set(req.raw, stream);
       // At the drain, a stream still open after its operations completed is ended too.
       stream.onClose(() => {
@@ -100,7 +109,11 @@ export function createSseHandler<TSession, TContext>(options: SseOptions<TSessio
       operations.set(raw, { record, lifetime });
       if (prepared.kind !== 'subscription') return prepared.execute();
       const result = await prepared.subscribe();
-      if (!(Symbol.asyncIterator in result)) return result;
+      if (!(Symbol.asyncIterator in result)) {
+        // Request errors (no `data`): refused before the stream, as JSON with 400.
+        if (!('data' in result)) return answer({ refused: result.errors ?? [] });
+        return result;
+      }
       return new LiveResults(result, {
         expiresAt: session.expiresAt,
         expired: (): readonly GraphQLError[] => {
