@@ -67,7 +67,9 @@ function connectMultipart(httpUrl: string): SubscriptionClient {
 function connectSse(httpUrl: string, singleConnection: boolean): SubscriptionClient {
   const client = createSseClient({
     url: `${httpUrl}/stream`,
-    headers: { 'x-cleartax-auth-token': TOKEN },
+    // A function: graphql-sse's single connection mode writes its stream token into a headers object it is
+    // given, and a client that reconnects after its lazy close would then reserve again with the old token.
+    headers: () => ({ 'x-cleartax-auth-token': TOKEN }),
     singleConnection,
     retryAttempts: 0,
   });
