@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createSimulator } from '../../src/simulator/server.js';
@@ -47,6 +49,8 @@ async function openPage(
   return { page, problems, graphqlPosts };
 }
 
+/** The operation a GraphQL POST body names (the board sends hashes, not texts). */
+const operationOf = (body: string) => (JSON.parse(body) as { operationName?: unknown }).operationName;
 const boardUrl = (graphqlUrl: string, ids: string[]) =>
   `${graphqlUrl.replace(/\/graphql$/, '/')}?entity=${ENTITY}&ids=${ids.join(',')}`;
 const status = (page: Page, id: string) => page.getByTestId(`row-${id}`).getAttribute('data-status');
@@ -76,7 +80,7 @@ describe('the live status board in Chromium', () => {
     await expect.poll(() => page.getByTestId(`row-${a.activityId}`).textContent()).toContain('finished');
     // Every activity finished: the socket closes normally, which is not a lost connection.
     await expect.poll(() => page.getByTestId('connection-banner').getAttribute('data-state')).toBe('idle');
-    expect(graphqlPosts.filter((body) => body.includes('uploadActivities('))).toHaveLength(1);
+    expect(graphqlPosts.filter((body) => operationOf(body) === 'UploadActivities')).toHaveLength(1);
     expect(problems).toEqual([]);
   });
 
@@ -157,7 +161,9 @@ describe('the live status board in Chromium', () => {
       simulator.setState(ENTITY, a.activityId, { status: next, queuedCount: 0 });
       await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe(next);
     }
-    expect(graphqlPosts.filter((body) => body.includes('uploadActivitiesStatusChanged(')).length).toBeGreaterThan(0);
+    expect(graphqlPosts.filter((body) => operationOf(body) === 'UploadActivitiesStatusChanged').length).toBeGreaterThan(
+      0,
+    );
 
     // WebSockets pass again: the board's next try (every 30 s on HTTP) takes the subscription back to the socket.
     isBlocked = false;
@@ -232,6 +238,104 @@ describe('the live status board in Chromium', () => {
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${SCREENSHOTS}board-phone.png`, fullPage: true, animations: 'disabled' });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the board sends hashes only, under TRUSTED_DOCUMENTS, in Chromium', () => {
+  const OWN_MANIFEST = new URL('../../schema/generated/persisted-documents.json', import.meta.url).pathname;
+  const ownHashes = Object.keys(JSON.parse(readFileSync(OWN_MANIFEST, 'utf8')) as Record<string, string>).map((hash) =>
+    hash.replace(/^sha256:/, ''),
+  );
+
+  /** A gateway whose TRUSTED_DOCUMENTS is a copy of the project's own manifest: only the board's documents run. */
+  async function trustedStack() {
+    const dir = mkdtempSync(join(tmpdir(), 'board-trusted-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const manifest = join(dir, 'trusted-documents.json');
+    copyFileSync(OWN_MANIFEST, manifest);
+    const stack = await startStack({ ...BOARD_ENV, TRUSTED_DOCUMENTS: manifest });
+    // It is enforced: a text not in the manifest does not run.
+    const refused = await stack.raw({ query: '{ __typename }' });
+    expect(refused.json.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_TRUSTED');
+    return stack;
+  }
+
+  /** Everything the page sends to /graphql: HTTP POST bodies (with their Accept) and the WebSocket messages. */
+  function recordWire(page: Page) {
+    const posts: { body: Record<string, unknown>; accept: string }[] = [];
+    const frames: Record<string, unknown>[] = [];
+    page.on('request', (request) => {
+      if (request.method() !== 'POST' || !request.url().endsWith('/graphql')) return;
+      posts.push({
+        body: JSON.parse(request.postData() ?? '{}') as Record<string, unknown>,
+        accept: request.headers().accept ?? '',
+      });
+    });
+    page.on('websocket', (ws) => {
+      ws.on('framesent', ({ payload }) => frames.push(JSON.parse(String(payload)) as Record<string, unknown>));
+    });
+    return { posts, frames };
+  }
+
+  /** A request payload that names a document by one of the project's hashes, and carries no text. */
+  function expectHashOnly(payload: Record<string, unknown>, query: 'absent' | 'empty') {
+    if (query === 'absent') expect(payload).not.toHaveProperty('query');
+    else expect(payload.query).toBe('');
+    const persisted = (payload.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } })
+      .persistedQuery;
+    expect(persisted?.version).toBe(1);
+    expect(ownHashes).toContain(persisted?.sha256Hash);
+  }
+
+  it('loads the rows and moves them live over the WebSocket, no request or subscribe message holding a query text', async () => {
+    const { app, simulator } = await trustedStack();
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
+    let wire!: ReturnType<typeof recordWire>;
+    const { page, problems } = await openPage(boardUrl(app.url, [a.activityId, MISSING]), undefined, {
+      beforeGoto: async (page) => void (wire = recordWire(page)),
+    });
+    await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('INIT');
+    await expect.poll(() => rowError(page, MISSING).textContent()).toContain('Not found');
+    await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
+    expect(await page.getByTestId('connection-banner').getAttribute('data-transport')).toBe('websocket');
+    for (const next of ['UPLOADED', 'PROCESSING', 'PROCESSED'] as const) {
+      simulator.setState(ENTITY, a.activityId, { status: next, queuedCount: 0 });
+      await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe(next);
+    }
+    await expect.poll(() => banner(page)).toBe('idle');
+
+    expect(wire.posts.map(({ body }) => body.operationName)).toContain('UploadActivities');
+    for (const { body } of wire.posts) expectHashOnly(body, 'absent');
+    const subscribes = wire.frames.filter((frame) => frame.type === 'subscribe');
+    expect(subscribes.length).toBeGreaterThan(0);
+    for (const frame of subscribes) expectHashOnly(frame.payload as Record<string, unknown>, 'empty');
+    expect(problems).toEqual([]);
+  });
+
+  it('with WebSockets blocked, its multipart subscription request carries the hash only, and the row moves', async () => {
+    const { app, simulator } = await trustedStack();
+    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'INIT', isAuto: false });
+    let wire!: ReturnType<typeof recordWire>;
+    const { page, problems } = await openPage(boardUrl(app.url, [a.activityId]), undefined, {
+      beforeGoto: async (page) => {
+        wire = recordWire(page);
+        await page.routeWebSocket(/\/graphql$/, (ws) => void ws.close());
+      },
+    });
+    const pill = () => page.getByTestId('connection-banner').textContent();
+    await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('INIT');
+    await expect.poll(pill, { timeout: 10_000 }).toBe('Live (HTTP streaming)');
+    for (const next of ['UPLOADED', 'PROCESSED'] as const) {
+      simulator.setState(ENTITY, a.activityId, { status: next, queuedCount: 0 });
+      await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe(next);
+    }
+
+    const streams = wire.posts.filter(({ body }) => body.operationName === 'UploadActivitiesStatusChanged');
+    expect(streams.length).toBeGreaterThan(0);
+    for (const { accept } of streams) expect(accept).toMatch(/multipart\/mixed/);
+    for (const { body } of wire.posts) expectHashOnly(body, 'absent');
+    expect(wire.frames.filter((frame) => frame.type === 'subscribe')).toEqual([]);
     expect(problems).toEqual([]);
   });
 });
@@ -337,7 +441,7 @@ describe("the board's credentials and its health signals in Chromium", () => {
     let read!: () => void;
     const wasRead = new Promise<void>((resolve) => (read = resolve));
     await page.route('**/graphql', async (route) => {
-      if (!route.request().postData()?.includes('uploadActivities(')) return route.fallback();
+      if (operationOf(route.request().postData() ?? '{}') !== 'UploadActivities') return route.fallback();
       const response = await route.fetch();
       read();
       await released;
@@ -593,7 +697,7 @@ describe('the board as an operations tool in Chromium', () => {
     await startStack({ ...env, PORT: new URL(first.app.url).port });
     await expect.poll(() => banner(page), { timeout: 20_000 }).toBe('connected');
     await expect.poll(() => status(page, a.activityId), { timeout: 10_000 }).toBe('PROCESSING');
-    expect(graphqlPosts.filter((body) => body.includes('uploadActivities('))).toHaveLength(2);
+    expect(graphqlPosts.filter((body) => operationOf(body) === 'UploadActivities')).toHaveLength(2);
   });
 
   it('puts the moving rows on top of a phone-width screen, each with the clock time of its last change', async () => {
