@@ -10,8 +10,14 @@
  * (its output drained), and --access-log false turns the access log off, so the
  * access log's cost is the difference between `--log info` and
  * `--log info --access-log false`.
+ *
+ * --tracing runs the gateway with OpenTelemetry on (OTEL_EXPORTER_OTLP_ENDPOINT at a
+ * sink in this process that accepts and discards OTLP/HTTP, default protocol, every
+ * span sampled), so its cost is the difference between a run with and one without.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -24,6 +30,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     log: { type: 'string', default: 'silent' },
     'access-log': { type: 'string', default: 'true' },
+    tracing: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -71,6 +78,20 @@ function run(url: string, body: string): Promise<autocannon.Result> {
   });
 }
 
+/** An OTLP/HTTP receiver that accepts and discards: what the exporter costs, not a collector. */
+const sink = { requests: 0, bytes: 0 };
+const sinkServer = createServer((req, res) => {
+  req.on('data', (chunk: Buffer) => (sink.bytes += chunk.length));
+  req.on('end', () => {
+    sink.requests += 1;
+    res.writeHead(200).end();
+  });
+});
+if (args.tracing) await new Promise<void>((resolve) => sinkServer.listen(0, '127.0.0.1', resolve));
+const tracingEnv: Record<string, string> = args.tracing
+  ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sinkServer.address() as AddressInfo).port}` }
+  : {};
+
 const simulator = createSimulator({ stepMs: 0 });
 const upstream = await simulator.start();
 const ids = Array.from(
@@ -99,6 +120,7 @@ const gateway = await child(
     RATE_LIMIT_PER_MINUTE: '0',
     WEB_APP_ENABLED: 'false',
     SANDBOX_ENABLED: 'false',
+    ...tracingEnv,
   },
   /GraphQL:\s+(\S+)/,
 );
@@ -126,7 +148,7 @@ try {
     ]);
   }
   console.log(
-    `http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached, LOG_LEVEL=${logLevel} ACCESS_LOG=${accessLog}; node ${process.version}\n`,
+    `http bench: ${opts.connections} connections, ${opts.seconds} s per run, terminal activities cached, LOG_LEVEL=${logLevel} ACCESS_LOG=${accessLog} tracing ${args.tracing ? `on (${sink.requests} OTLP posts, ${(sink.bytes / 1e6).toFixed(1)} MB to the sink)` : 'off'}; node ${process.version}\n`,
   );
   console.log(
     table(['query', 'gateway req/s', 'p50 ms', 'p99 ms', 'bare Apollo req/s', 'p50 ms', 'p99 ms', 'ratio'], rows),
@@ -135,5 +157,6 @@ try {
   gateway.process.kill('SIGKILL');
   bare.process.kill('SIGKILL');
   await simulator.stop();
+  sinkServer.close();
   clearTimeout(hardStop);
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { startGateway } from './app/gateway.js';
+import { startTelemetry, type Telemetry } from './app/telemetry.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -14,6 +13,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Tracing first: its instrumentations patch express, graphql, pino and http only as
+  // they load, so the gateway (and the logger, pino) are imported after it has started.
+  const telemetry: Telemetry | undefined = config.tracingEnabled ? await startTelemetry() : undefined;
+  const [{ startGateway }, { createLogger }] = await Promise.all([import('./app/gateway.js'), import('./logger.js')]);
   const logger = createLogger(config.logLevel);
   const gateway = await startGateway(config, { logger });
 
@@ -30,13 +33,17 @@ async function main(): Promise<void> {
       logger.error('shutdown took too long, exiting');
       process.exit(1);
     }, config.shutdownGraceMs + 2000).unref();
-    gateway.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    gateway
+      .stop()
+      // The last spans (the shutdown's own) are flushed before exit.
+      .then(() => telemetry?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -10,6 +10,7 @@ import { createStatusSource, type StatusSource } from '../upload-activity/status
 import { createStatusWatcher, type StatusWatcher } from '../upload-activity/status-watcher.js';
 import { createClearTaxClient, type ClearTaxClient } from '../upstream/cleartax-client.js';
 import type { Lifecycle } from './lifecycle.js';
+import { createTracing } from './telemetry.js';
 
 /** The configuration with the upstream settled (the embedded simulator's URL when none was configured). */
 export type AppConfig = Config & { cleartaxBaseUrl: string };
@@ -66,6 +67,7 @@ export function createCore(config: AppConfig, deps: CoreDependencies): Core {
     maxRetryAfterMs: config.upstreamMaxRetryAfterMs,
     maxBodyBytes: config.upstreamMaxBodyBytes,
     logger: logger.child({ component: 'cleartax-client' }),
+    isTraced: config.tracingEnabled,
     // Only callers' own tokens are judged: in jwt and open modes every read uses the server's.
     ...(config.authMode === 'passthrough'
       ? {
@@ -97,6 +99,9 @@ export function createCore(config: AppConfig, deps: CoreDependencies): Core {
     maxIntervalMs: config.pollMaxIntervalMs,
     staleAfterMs: config.staleAfterMs,
     onDeliveryLag: (lagMs) => metrics.deliveryLag.observe(lagMs / 1000),
+    tracing: createTracing(config.tracingEnabled, {
+      isShuttingDown: () => lifecycle.phase === 'draining' || lifecycle.phase === 'stopped',
+    }),
     ...(cluster ? { lease: cluster.lease, store: cluster.store } : {}),
     logger: logger.child({ component: 'status-watcher' }),
   });

@@ -1,4 +1,5 @@
 import { eventChanged, eventVersion, isFinalEvent, type StatusEvent } from '../domain/index.js';
+import type { SubscriptionEnd } from '../tracing.js';
 
 /**
  * One GraphQL subscription's view of one or more watched keys: an async iterator
@@ -18,8 +19,13 @@ import { eventChanged, eventVersion, isFinalEvent, type StatusEvent } from '../d
 export interface StatusSubscription extends AsyncIterableIterator<StatusEvent> {
   /** Offers an event for one of its keys; ignored once that key is finished or the subscription closed. */
   offer(watchKey: string, event: StatusEvent): void;
-  /** Ends the subscription now and releases every key. Idempotent, safe from any state. */
-  close(): void;
+  /**
+   * Ends the subscription now and releases every key. Idempotent, safe from any state.
+   * `end` says why (for tracing); by default it is judged from what was delivered:
+   * an activity's error, else completed when every activity had its last word, else
+   * the client gone.
+   */
+  close(end?: SubscriptionEnd): void;
   readonly isClosed: boolean;
   /** Events offered but not yet taken by the consumer (at most one per key). */
   readonly queued: number;
@@ -30,13 +36,14 @@ export interface StatusSubscription extends AsyncIterableIterator<StatusEvent> {
 /**
  * @param watchKeys the distinct keys this subscription follows
  * @param release called exactly once, when the subscription ends by any path
- *   (completion, `return()`, `close()`), so the watcher can drop its refcounts
+ *   (completion, `return()`, `close()`), with why, so the watcher can drop its
+ *   refcounts and record the end
  * @param onDeliver called as each event is handed to the consumer (graphql-ws, which
  *   executes and writes it at once): the watcher measures delivery lag there
  */
 export function createStatusSubscription(
   watchKeys: readonly string[],
-  release: () => void,
+  release: (end: SubscriptionEnd) => void,
   onDeliver?: (event: StatusEvent) => void,
 ): StatusSubscription {
   return new KeyedSubscription(watchKeys, release, onDeliver);
@@ -62,11 +69,13 @@ class KeyedSubscription implements StatusSubscription {
   private waiter: ((result: IteratorResult<StatusEvent>) => void) | undefined;
   private closedPromise: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
+  /** The code of the first error event delivered: why the subscription ended, for tracing. */
+  private failedCode: string | undefined;
   isClosed = false;
 
   constructor(
     watchKeys: readonly string[],
-    private readonly release: () => void,
+    private readonly release: (end: SubscriptionEnd) => void,
     private readonly onDeliver: ((event: StatusEvent) => void) | undefined,
   ) {
     this.open = new Set(watchKeys);
@@ -83,22 +92,28 @@ class KeyedSubscription implements StatusSubscription {
     return this.closedPromise;
   }
 
-  close(): void {
+  close(end?: SubscriptionEnd): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.pending = undefined;
     this.delivered = undefined;
-    this.release();
+    this.release(end ?? this.judgedEnd());
     this.resolveClosed?.();
     const wake = this.waiter;
     this.waiter = undefined;
     wake?.(done());
   }
 
+  private judgedEnd(): SubscriptionEnd {
+    if (this.failedCode !== undefined) return { reason: 'error', code: this.failedCode };
+    return this.open.size === 0 ? { reason: 'completed' } : { reason: 'client-gone' };
+  }
+
   /** Marks the event delivered and returns it; finishes its key if it was the last word. */
   private deliver(watchKey: string, event: StatusEvent): IteratorResult<StatusEvent> {
     this.onDeliver?.(event);
     if (event.type === 'snapshot') (this.delivered ??= new Map()).set(watchKey, event);
+    else this.failedCode ??= event.code;
     if (isFinalEvent(event)) this.open.delete(watchKey);
     return { value: event, done: false };
   }

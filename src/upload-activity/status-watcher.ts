@@ -13,6 +13,7 @@ import { createLocalPollLease, type PollLease } from '../poll-lease.js';
 import { STATUS_TOPIC, type AppPubSub } from '../pubsub.js';
 import { createLocalSnapshotStore, type SnapshotStore } from '../snapshot-store.js';
 import { hashToken } from '../token.js';
+import { noTracing, type PollSpan, type Tracing } from '../tracing.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
 import { createPollScheduler, type PollOutcome } from './poll-scheduler.js';
 import type { StatusSource } from './status-source.js';
@@ -38,6 +39,8 @@ export interface StatusWatcherOptions {
   staleAfterMs: number;
   /** Called with the time from an event's upstream read to its hand-over to the socket writer. @default no-op */
   onDeliveryLag?: (lagMs: number) => void;
+  /** Spans of each poll and of each subscription's start and end. @default none (tracing off) */
+  tracing?: Tracing;
   logger: Logger;
 }
 
@@ -81,6 +84,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
   const maxIntervalMs = positiveInt('maxIntervalMs', options.maxIntervalMs);
   const staleAfterMs = positiveInt('staleAfterMs', options.staleAfterMs);
   const { onDeliveryLag } = options;
+  const tracing = options.tracing ?? noTracing;
   // Lag of a fresh read only: a stale event, or a known state served to a newcomer, carries an older read time on purpose.
   const onDeliver = onDeliveryLag
     ? (event: StatusEvent) => {
@@ -169,7 +173,8 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       }
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'status feed failed');
-      for (const subscription of registry.subscribersOf(entry.id)) subscription.close();
+      for (const subscription of registry.subscribersOf(entry.id))
+        subscription.close({ reason: 'error', code: ErrorCode.INTERNAL_SERVER_ERROR });
       retire(entry);
     });
   }
@@ -187,22 +192,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     const run = (async () => {
       const entry = watched.get(id);
       if (!entry || entry.state.isFinished) return;
-      let outcome: PollOutcome;
-      try {
-        const isHolder = await lease.claim(id);
-        // Another instance polls this key. A local subscriber still waiting for its first
-        // event gets the state the holder stored, when fresh; else this instance reads once.
-        const stored = !isHolder && entry.state.shouldPublishNext ? await store.get(id) : undefined;
-        if (!isHolder && (!entry.state.shouldPublishNext || offerStored(entry, stored))) {
-          outcome = { type: 'skipped' };
-        } else {
-          const snapshot = await source.load(entry.token, entry.key, { retries: 0 });
-          outcome = onSnapshot(entry, snapshot);
-        }
-      } catch (error) {
-        outcome = onError(entry, error);
-      }
-      scheduler.settle(id, outcome);
+      scheduler.settle(id, await tracing.poll(entry.key, (span) => read(entry, span)));
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'poll failed unexpectedly');
       scheduler.settle(id, { type: 'failed' });
@@ -210,6 +200,32 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
     polls.add(run);
     void run.finally(() => polls.delete(run));
     return run;
+  }
+
+  /** Claims the key and reads it (or takes the stored state another instance read), then acts on the answer. */
+  async function read(entry: WatchedKey, span: PollSpan): Promise<PollOutcome> {
+    try {
+      const isHolder = await lease.claim(entry.id);
+      // Another instance polls this key. A local subscriber still waiting for its first
+      // event gets the state the holder stored, when fresh; else this instance reads once.
+      const stored = !isHolder && entry.state.shouldPublishNext ? await store.get(entry.id) : undefined;
+      if (!isHolder && (!entry.state.shouldPublishNext || offerStored(entry, stored))) {
+        span.report({ outcome: 'skipped' });
+        return { type: 'skipped' };
+      }
+      const snapshot = await source.load(entry.token, entry.key, { retries: 0 });
+      const outcome = onSnapshot(entry, snapshot);
+      span.report({ outcome: outcome.type, httpStatus: 200 });
+      return outcome;
+    } catch (error) {
+      const outcome = onError(entry, error);
+      span.report({
+        outcome: 'failed',
+        httpStatus: error instanceof GatewayError ? error.upstream?.httpStatus : undefined,
+        errorCode: error instanceof GatewayError ? error.code : ErrorCode.INTERNAL_SERVER_ERROR,
+      });
+      return outcome;
+    }
   }
 
   /**
@@ -256,10 +272,12 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
         byId.set(watched.get(id)?.id ?? id, key);
       }
       const ids = [...byId.keys()];
+      const trace = tracing.subscriptionStarted(keys);
       const subscription = createStatusSubscription(
         ids,
-        () => {
+        (end) => {
           for (const id of ids) detach(id, subscription);
+          trace.ended(end);
         },
         onDeliver,
       );
@@ -273,7 +291,7 @@ export function createStatusWatcher(options: StatusWatcherOptions): StatusWatche
       isStopped = true;
       scheduler.stop();
       for (const entry of [...watched.values()]) {
-        for (const subscription of registry.subscribersOf(entry.id)) subscription.close();
+        for (const subscription of registry.subscribersOf(entry.id)) subscription.close({ reason: 'shutdown' });
         retire(entry);
       }
       await Promise.all(polls);

@@ -29,6 +29,13 @@ export interface ClearTaxClientOptions {
   onTokenVerdict?: (token: string, verdict: 'accepted' | 'refused') => void;
   /** Summary line interval of the outage log (see outage-log.ts). @default 10000 */
   outageSummaryIntervalMs?: number;
+  /**
+   * Tracing is on: the HTTP instrumentation sends the `traceparent` of each attempt's own
+   * client span (in the trace of the request or poll it serves), so a call's incoming
+   * `traceparent` is not sent: it would name the caller's span, not ours.
+   * @default false: a call's `traceparent` is forwarded as it came
+   */
+  isTraced?: boolean;
 }
 
 export interface AttemptOutcome {
@@ -42,7 +49,7 @@ export interface GetStatusOptions {
   retries?: number;
   /** Ends the call (and any attempt in flight) with UPSTREAM_UNAVAILABLE and the signal's reason as message. @default never */
   signal?: AbortSignal;
-  /** W3C trace context of the request this read serves, forwarded upstream. @default none */
+  /** W3C trace context of the request this read serves, forwarded upstream unless `isTraced`. @default none */
   traceparent?: string;
 }
 
@@ -78,6 +85,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
   nonNegativeInt('maxRetryAfterMs', options.maxRetryAfterMs);
   const maxBodyBytes = positiveInt('maxBodyBytes', options.maxBodyBytes);
   const maxMessageLength = options.maxMessageLength ?? 500;
+  const isTraced = options.isTraced ?? false;
   const outage = createOutageLog({
     logger,
     ...(options.outageSummaryIntervalMs !== undefined ? { summaryIntervalMs: options.outageSummaryIntervalMs } : {}),
@@ -114,7 +122,7 @@ export function createClearTaxClient(options: ClearTaxClientOptions): ClearTaxCl
         headers: {
           'X-Cleartax-Auth-Token': token,
           Accept: 'application/json',
-          ...(callOptions.traceparent ? { traceparent: callOptions.traceparent } : {}),
+          ...(callOptions.traceparent && !isTraced ? { traceparent: callOptions.traceparent } : {}),
         },
         // A redirect would carry the token to whatever host it names; and its answer is not upstream's.
         redirect: 'manual',
