@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { refusal } from '../errors.js';
-import type { Refused } from './core.js';
+import type { Refused } from './refusal.js';
 
 /** The shape of Apollo's `persistedQueries.cache` (a KeyValueCache of document texts). */
 export interface DocumentTextCache {

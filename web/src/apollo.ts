@@ -4,7 +4,7 @@ import { SetContextLink } from '@apollo/client/link/context';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionNode } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { map, Observable, type Observer, type Subscription } from 'rxjs';
 import { UploadActivityFieldsFragmentDoc } from '../../schema/generated/graphql';
@@ -116,7 +116,7 @@ export function createApollo(
   // UploadActivity.id is global: a subscription event updates the query's row in place.
   const cache = new InMemoryCache();
   return new ApolloClient({
-    link: ApolloLink.from([keepNewerReads(cache), restoreTypenames(), hashesOnly(), link]),
+    link: ApolloLink.from([keepNewerReads(cache), hashesOnly(), link]),
     cache,
   });
 }
@@ -147,55 +147,6 @@ function persistedHash(document: DocumentNode): string {
     );
   }
   return hash.slice('sha256:'.length);
-}
-
-/**
- * Restores the `__typename` of the objects in a result where it is missing. The gateway
- * runs the persisted document a hash names, and codegen's persisted documents hold no
- * `__typename` (the text Apollo would print adds it), while the cache needs it to
- * normalise by `id` and to match `...UploadActivityFields`. An object whose selection
- * is typed by one type condition only (`...UploadActivityFields` on `UploadActivity`)
- * takes that name; an object that has one, or several conditions, is left as it is.
- * Not needed once codegen writes `__typename` into its documents (see docs/board.md).
- */
-function restoreTypenames(): ApolloLink {
-  return new ApolloLink((operation, forward) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of operation.query.definitions)
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    const root = getMainDefinition(operation.query).selectionSet.selections;
-
-    function fill(value: unknown, selections: readonly SelectionNode[]): unknown {
-      if (Array.isArray(value)) return value.map((item) => fill(item, selections));
-      if (value === null || typeof value !== 'object') return value;
-      const typeConditions = new Set<string>();
-      const children = new Map<string, SelectionNode[]>();
-      const collect = (list: readonly SelectionNode[]) => {
-        for (const selection of list) {
-          if (selection.kind === Kind.FIELD) {
-            if (!selection.selectionSet) continue;
-            const key = selection.alias?.value ?? selection.name.value;
-            children.set(key, [...(children.get(key) ?? []), ...selection.selectionSet.selections]);
-            continue;
-          }
-          const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
-          if (!fragment) continue;
-          if (fragment.typeCondition) typeConditions.add(fragment.typeCondition.name.value);
-          collect(fragment.selectionSet.selections);
-        }
-      };
-      collect(selections);
-      const object: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-      for (const [key, childSelections] of children)
-        if (key in object) object[key] = fill(object[key], childSelections);
-      if (object.__typename === undefined && typeConditions.size === 1) [object.__typename] = typeConditions;
-      return object;
-    }
-
-    return forward(operation).pipe(
-      map((result) => (result.data ? { ...result, data: fill(result.data, root) as typeof result.data } : result)),
-    );
-  });
 }
 
 /**
