@@ -3,6 +3,7 @@ import {
   getOperationAST,
   GraphQLError,
   type DocumentNode,
+  type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
   type OperationTypeNode,
@@ -13,7 +14,7 @@ import { refusal } from '../errors.js';
 import type { OperationRecord } from './access-log.js';
 import { logOperationErrors } from './error-logging.js';
 import { asRequestError, type Admit, type OperationPreparer } from './operation.js';
-import { createSharedSubscribe } from './shared-subscribe.js';
+import { createSharedSubscribe, type Delivery as SharedDelivery } from './shared-subscribe.js';
 import { notFound, type TrustedDocuments } from './trusted-documents.js';
 import { isRefused, maskedRefusal, type Refused } from './refusal.js';
 
@@ -88,6 +89,8 @@ export class OperationEnded extends Error {
 /** An operation that passed every check, ready to run. Results come masked, logged and recorded. */
 export interface PreparedOperation<TContext> {
   readonly kind: OperationTypeNode;
+  /** The execution arguments, for a transport that runs them itself (graphql-ws); `execute`/`subscribe` must still be the core's. */
+  readonly args: ExecutionArgs;
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
   readonly variables: Readonly<Record<string, unknown>> | null | undefined;
@@ -232,41 +235,18 @@ export function createOperationCore<TSession, TContext>(
     record.ids = admission?.ids ?? 0;
     record.callerId = admission?.callerId;
     if (admission?.errors?.length) return refuse(scope, admission.errors);
-    const args = {
+    const args: ExecutionArgs & { contextValue: TContext } = {
       schema,
       document,
       operationName: request.operationName,
       variableValues: request.variables,
       contextValue,
     };
-    const { operationName } = request;
-    return {
-      kind: definition.operation,
-      document,
-      operationName,
-      variables: request.variables,
-      contextValue,
-      async execute() {
-        return deliver(beforeExecution(await execute(args)), scope, operationName);
-      },
-      async subscribe() {
-        const result = await subscribe(args);
-        if (!(Symbol.asyncIterator in result)) return deliver(beforeExecution(result), scope, operationName);
-        return new DeliveredResults(
-          result,
-          (next) => deliver(next, scope, operationName),
-          (error) => {
-            const errors = [
-              error instanceof GraphQLError
-                ? error
-                : new GraphQLError(String(error), { originalError: error as Error }),
-            ];
-            return new OperationEnded(deliver({ errors }, scope, operationName).errors ?? []);
-          },
-        );
-      },
-    };
+    return new Prepared(definition.operation, args, scope, delivery);
   }
+
+  /** What every prepared operation of this core shares (one object, so each operation holds one reference). */
+  const delivery: Delivery = { deliver, beforeExecution, subscribe };
 
   return {
     schema,
@@ -286,35 +266,66 @@ export function createOperationCore<TSession, TContext>(
   };
 }
 
-/** A subscription's results as delivered: each masked, and an error that ends it as `OperationEnded`. */
-class DeliveredResults implements AsyncIterableIterator<ExecutionResult> {
+/** How a core delivers results: masking, logging and recording, and the shared subscribe. */
+interface Delivery {
+  deliver(result: ExecutionResult, scope: OperationScope, operationName: string | null | undefined): ExecutionResult;
+  beforeExecution(result: ExecutionResult): ExecutionResult;
+  subscribe(
+    args: ExecutionArgs,
+    delivery: SharedDelivery,
+  ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+}
+
+/**
+ * A prepared operation. A class, not a closure per method: a subscription holds one
+ * for its lifetime, and thousands of subscribers each pay for it (bench:fanout).
+ */
+class Prepared<TContext> implements PreparedOperation<TContext>, SharedDelivery {
   constructor(
-    private readonly source: AsyncIterableIterator<ExecutionResult>,
-    private readonly deliver: (result: ExecutionResult) => ExecutionResult,
-    private readonly ended: (error: unknown) => OperationEnded,
+    readonly kind: OperationTypeNode,
+    /** The execution arguments, as handed to a transport that runs them itself (graphql-ws). */
+    readonly args: ExecutionArgs & { contextValue: TContext },
+    private readonly scope: OperationScope,
+    private readonly delivery: Delivery,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    let item: IteratorResult<ExecutionResult>;
-    try {
-      item = await this.source.next();
-    } catch (error) {
-      throw this.ended(error);
-    }
-    return item.done ? item : { done: false, value: this.deliver(item.value) };
+  get document(): DocumentNode {
+    return this.args.document;
   }
 
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    return { done: true, value: undefined };
+  get operationName(): string | null | undefined {
+    return this.args.operationName;
   }
 
-  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    throw error;
+  get variables(): Readonly<Record<string, unknown>> | null | undefined {
+    return this.args.variableValues;
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
+  get contextValue(): TContext {
+    return this.args.contextValue;
+  }
+
+  async execute(): Promise<ExecutionResult> {
+    const result = (await execute(this.args)) as ExecutionResult;
+    return this.delivered(this.delivery.beforeExecution(result));
+  }
+
+  async subscribe(): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const result = await this.delivery.subscribe(this.args, this);
+    if (!(Symbol.asyncIterator in result)) return this.delivered(this.delivery.beforeExecution(result));
+    return result;
+  }
+
+  /** A result as the client may see it (masked), its errors logged and recorded. */
+  delivered(result: ExecutionResult): ExecutionResult {
+    return this.delivery.deliver(result, this.scope, this.args.operationName);
+  }
+
+  /** An error thrown while the subscription ran, as the `OperationEnded` that ends it. */
+  ended(error: unknown): OperationEnded {
+    const errors = [
+      error instanceof GraphQLError ? error : new GraphQLError(String(error), { originalError: error as Error }),
+    ];
+    return new OperationEnded(this.delivered({ errors }).errors ?? []);
   }
 }

@@ -1,6 +1,17 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
-type Subscribe = (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+/** What a subscriber's results pass through on their way out (the operation core's masking and recording). */
+export interface Delivery {
+  /** A result as the subscriber may see it. */
+  delivered(result: ExecutionResult): ExecutionResult;
+  /** An error the source threw, as the error that ends the subscription. */
+  ended(error: unknown): Error;
+}
+
+type Subscribe = (
+  args: ExecutionArgs,
+  delivery?: Delivery,
+) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
 
 /**
  * graphql-js `subscribe`, except that subscribers who receive the same event
@@ -19,7 +30,7 @@ export function createSharedSubscribe(): Subscribe {
   // Keyed by the event object, so results are dropped once every subscriber has the event.
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
-  return async function subscribe(args) {
+  return async function subscribe(args, delivery) {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in Object(stream))) return stream as ExecutionResult;
     const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
@@ -28,7 +39,7 @@ export function createSharedSubscribe(): Subscribe {
     if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
     const shareKey = `${documentId}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}`;
 
-    return new SharedExecutionIterator(source, args, shareKey, executions);
+    return new SharedExecutionIterator(source, args, shareKey, executions, delivery);
   };
 }
 
@@ -42,6 +53,8 @@ class SharedExecutionIterator implements AsyncIterableIterator<ExecutionResult> 
     private readonly args: ExecutionArgs,
     private readonly shareKey: string,
     private readonly executions: WeakMap<object, Map<string, Promise<ExecutionResult>>>,
+    /** Applied here rather than by a wrapping iterator: one pending `next` per subscriber, not two. */
+    private readonly delivery: Delivery | undefined,
   ) {}
 
   private run(event: unknown): Promise<ExecutionResult> {
@@ -58,9 +71,15 @@ class SharedExecutionIterator implements AsyncIterableIterator<ExecutionResult> 
   }
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
-    const item = await this.source.next();
+    let item: IteratorResult<unknown>;
+    try {
+      item = await this.source.next();
+    } catch (error) {
+      throw this.delivery ? this.delivery.ended(error) : error;
+    }
     if (item.done) return { done: true, value: undefined };
-    return { done: false, value: await this.resultFor(item.value) };
+    const result = await this.resultFor(item.value);
+    return { done: false, value: this.delivery ? this.delivery.delivered(result) : result };
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {

@@ -308,15 +308,8 @@ export function createWebSocketEndpoint<TSession, TContext>(
         }
         connection.operations.set(id, record);
         clearTimeout(connection.idle);
-        const args: ExecutionArgs = {
-          schema: core.schema,
-          document: operation.document,
-          operationName: operation.operationName,
-          variableValues: operation.variables,
-          contextValue: operation.contextValue,
-        };
-        prepared.set(args, operation);
-        return args;
+        prepared.set(operation.args, operation);
+        return operation.args;
       },
       onError(ctx, id, payload, errors) {
         // Ended by the core (its errors recorded, logged and masked), or refused by it or by this adapter.
