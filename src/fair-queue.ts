@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 /**
  * A concurrency limit that is fair between callers: at most `concurrency` tasks run
  * at once, and a free slot goes to the callers with waiting tasks in turn (round
@@ -80,6 +81,9 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
   return {
     run<T>(callerId: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       if (signal?.aborted) return Promise.reject(onAbandon(signal));
+      // Started later from whichever task frees the slot: run it in the context it was queued
+      // from, so what it does (a traced upstream read) belongs to its own request.
+      const queued = AsyncResource.bind(task);
       return new Promise<T>((resolve, reject) => {
         const onAbort = () => {
           if (job.isDone) return;
@@ -92,7 +96,7 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
           start() {
             job.isDone = true;
             signal?.removeEventListener('abort', onAbort);
-            void (async () => task())()
+            void (async () => queued())()
               .then(resolve, reject)
               .finally(() => {
                 running -= 1;
