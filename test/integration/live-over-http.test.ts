@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { print } from 'graphql';
 import { UploadActivityDocument, UploadActivityStatusChangedDocument } from '../../schema/generated/graphql.js';
@@ -9,6 +7,7 @@ import { letPollsPass, requestsFor } from '../helpers/polls.js';
 import { ENTITY, TOKEN, startStack, type LogLine } from '../helpers/stack.js';
 import { sseSingleConnection, transports } from '../helpers/transports.js';
 import { record } from '../helpers/ws-client.js';
+import { startMain } from '../helpers/main-process.js';
 
 /**
  * Live over HTTP at the wire: the bytes of Apollo's multipart subscriptions and of
@@ -326,29 +325,14 @@ describe('Live over HTTP: caps, ends and cleanup', () => {
   });
 
   it('npm start: on SIGTERM an open multipart stream gets its closing delimiter, and the process exits 0', async () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: '0',
-        SIMULATOR_PORT: '0',
-        LOG_LEVEL: 'warn',
-        // The seeded activities stay where they start: the stream stays open until SIGTERM.
-        SIMULATOR_STEP_MS: '3600000',
-        ...NO_HEARTBEAT,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, output } = startMain({
+      // The seeded activities stay where they start: the stream stays open until SIGTERM.
+      SIMULATOR_STEP_MS: '3600000',
+      ...NO_HEARTBEAT,
     });
-    onTestFinished(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += String(chunk)));
-    child.stderr.on('data', (chunk) => (out += String(chunk)));
-    await expect.poll(() => out, { timeout: 15_000, interval: 50 }).toContain('Seeded activities');
-    const url = /GraphQL:\s+(\S+)/.exec(out)![1]!;
-    const [, entity, activity] = /\s([0-9a-f-]{36}) ([0-9a-f-]{36}) QUEUED/.exec(out)!;
+    await expect.poll(output, { timeout: 15_000, interval: 50 }).toContain('Seeded activities');
+    const url = /GraphQL:\s+(\S+)/.exec(output())![1]!;
+    const [, entity, activity] = /\s([0-9a-f-]{36}) ([0-9a-f-]{36}) QUEUED/.exec(output())!;
     const stream = await subscribeRaw('multipart', url, { taxableEntityId: entity, activityId: activity });
     expect(stream.response.status).toBe(200);
     await expect.poll(() => stream.text, { timeout: 5000 }).toBe(DELIMITER + statusPart('QUEUED'));

@@ -4,23 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { connect as connectSocket } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
+import { startMain } from '../helpers/main-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', SIMULATOR_PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  child.stdout.on('data', (chunk) => (out += String(chunk)));
-  child.stderr.on('data', (chunk) => (out += String(chunk)));
-  return { child, output: () => out };
-}
 
 const ENTITY = '11111111-2222-4333-8444-555555555555';
 
