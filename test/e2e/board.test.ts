@@ -57,6 +57,20 @@ const status = (page: Page, id: string) => page.getByTestId(`row-${id}`).getAttr
 const banner = (page: Page) => page.getByTestId('connection-banner').getAttribute('data-state');
 const rowError = (page: Page, id: string) => page.getByTestId(`row-${id}`).getByTestId('row-error');
 
+/**
+ * A gateway against a simulator of its own, so a test can stop the gateway and start
+ * another on the same port (`env`, `PORT`) while the simulator and its activity live on.
+ */
+async function restartableStack() {
+  const simulator = createSimulator({ stepMs: 0 });
+  const upstream = await simulator.start();
+  onTestFinished(() => simulator.stop());
+  const env = { ...BOARD_ENV, CLEARTAX_BASE_URL: upstream, CLEARTAX_AUTH_TOKEN: 'server-token' };
+  const first = await startStack(env);
+  const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+  return { simulator, env, first, a };
+}
+
 describe('the live status board in Chromium', () => {
   it('shows a row going through its states live: no reload, one HTTP request for its query, no console errors', async () => {
     const { app, simulator } = await startStack(BOARD_ENV);
@@ -112,12 +126,7 @@ describe('the live status board in Chromium', () => {
   });
 
   it('says when the live connection drops, and recovers the live updates when the gateway is back', async () => {
-    const simulator = createSimulator({ stepMs: 0 });
-    const upstream = await simulator.start();
-    onTestFinished(() => simulator.stop());
-    const env = { ...BOARD_ENV, CLEARTAX_BASE_URL: upstream, CLEARTAX_AUTH_TOKEN: 'server-token' };
-    const first = await startStack(env);
-    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+    const { simulator, env, first, a } = await restartableStack();
     const { page } = await openPage(boardUrl(first.app.url, [a.activityId]));
     await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('QUEUED');
     await expect
@@ -176,12 +185,7 @@ describe('the live status board in Chromium', () => {
   });
 
   it('on HTTP streaming, says when the gateway goes away and streams again once it is back, re-reading the row', async () => {
-    const simulator = createSimulator({ stepMs: 0 });
-    const upstream = await simulator.start();
-    onTestFinished(() => simulator.stop());
-    const env = { ...BOARD_ENV, CLEARTAX_BASE_URL: upstream, CLEARTAX_AUTH_TOKEN: 'server-token' };
-    const first = await startStack(env);
-    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+    const { simulator, env, first, a } = await restartableStack();
     const { page } = await openPage(boardUrl(first.app.url, [a.activityId]), undefined, {
       beforeGoto: (page) => page.routeWebSocket(/\/graphql$/, (ws) => void ws.close()),
     });
@@ -682,12 +686,7 @@ describe('the board as an operations tool in Chromium', () => {
   });
 
   it('reads every row again when the live transport comes back, so a change made meanwhile shows', async () => {
-    const simulator = createSimulator({ stepMs: 0 });
-    const upstream = await simulator.start();
-    onTestFinished(() => simulator.stop());
-    const env = { ...BOARD_ENV, CLEARTAX_BASE_URL: upstream, CLEARTAX_AUTH_TOKEN: 'server-token' };
-    const first = await startStack(env);
-    const a = simulator.createActivity({ taxableEntityId: ENTITY, status: 'QUEUED', queuedCount: 5, isAuto: false });
+    const { simulator, env, first, a } = await restartableStack();
     const { page, graphqlPosts } = await openPage(boardUrl(first.app.url, [a.activityId]));
     await expect.poll(() => status(page, a.activityId), { timeout: 15_000 }).toBe('QUEUED');
     await expect.poll(() => banner(page), { timeout: 10_000 }).toBe('connected');
