@@ -796,8 +796,12 @@ describe('the board as an operations tool in Chromium', () => {
     await page.keyboard.press('Space');
     await expect.poll(() => shownIds(page)).toHaveLength(4);
     await tabTo(`Stop watching ${processed.activityId}`);
+    const after = (await shownIds(page)).filter((id, i, ids) => ids[i - 1] === processed.activityId)[0];
     await page.keyboard.press('Enter');
     await expect.poll(() => row(page, processed.activityId).count()).toBe(0);
+    // The focus stays in the list: on the next row's "Stop watching", not lost to the page.
+    const focusedLabel = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    await expect.poll(focusedLabel).toMatch(after ? `Stop watching ${after}` : /^Stop watching /);
     expect(problems).toEqual([]);
   });
 });

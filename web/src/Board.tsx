@@ -160,6 +160,26 @@ export function Board({ view, filter, onFilter, onRemove, onClear, href, reconne
   const byId = new Map(rows.map((row) => [row.activityId, row]));
   const shown = order.map((id) => byId.get(id)!).filter((row) => row && matchesFilter(row.group, filter));
 
+  const list = useRef<HTMLUListElement>(null);
+  /**
+   * Stops watching a row; when its own button had the focus (keyboard use), the focus
+   * moves to the next row's "Stop watching" (or the previous one's), else to "Clear the
+   * view", instead of falling back to the page.
+   */
+  const removeKeepingFocus = (activityId: string) => {
+    const index = shown.findIndex((shownRow) => shownRow.activityId === activityId);
+    const neighbour = shown[index + 1] ?? shown[index - 1];
+    const hadFocus = document.activeElement?.getAttribute('aria-label') === `Stop watching ${activityId}`;
+    onRemove(activityId);
+    if (!hadFocus) return;
+    requestAnimationFrame(() => {
+      const next = neighbour
+        ? list.current?.querySelector<HTMLButtonElement>(`button[aria-label="Stop watching ${neighbour.activityId}"]`)
+        : undefined;
+      (next ?? document.querySelector<HTMLButtonElement>('button.clear'))?.focus();
+    });
+  };
+
   return (
     <section className="board" aria-busy={loading} aria-label="Watched activities">
       <p className="entity">
@@ -179,7 +199,7 @@ export function Board({ view, filter, onFilter, onRemove, onClear, href, reconne
         {said}
       </p>
       {shown.length === 0 && <p className="note">{emptyFilterText(filter)}</p>}
-      <ul className="rows" {...holdProps}>
+      <ul className="rows" ref={list} {...holdProps}>
         {shown.map(({ activityId, activity, problem, group }) => (
           <Row
             key={activityId}
@@ -190,7 +210,7 @@ export function Board({ view, filter, onFilter, onRemove, onClear, href, reconne
             isLoading={loading}
             seen={timelines.get(activityId)}
             now={now}
-            onRemove={onRemove}
+            onRemove={removeKeepingFocus}
           />
         ))}
       </ul>
