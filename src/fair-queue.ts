@@ -81,9 +81,7 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
   return {
     run<T>(callerId: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       if (signal?.aborted) return Promise.reject(onAbandon(signal));
-      // Started later from whichever task frees the slot: run it in the context it was queued
-      // from, so what it does (a traced upstream read) belongs to its own request.
-      const queued = AsyncResource.bind(task);
+      let run = task;
       return new Promise<T>((resolve, reject) => {
         const onAbort = () => {
           if (job.isDone) return;
@@ -96,7 +94,7 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
           start() {
             job.isDone = true;
             signal?.removeEventListener('abort', onAbort);
-            void (async () => queued())()
+            void (async () => run())()
               .then(resolve, reject)
               .finally(() => {
                 running -= 1;
@@ -109,6 +107,10 @@ export function createFairQueue(options: FairQueueOptions): FairQueue {
         if (jobs) jobs.push(job);
         else waiting.set(callerId, [job]);
         next();
+        // Still waiting: it will start from whichever task frees a slot, so it runs in the
+        // context it was queued from and what it does (a traced upstream read) stays its
+        // own request's. A task that started at once is already in that context.
+        if (!job.isDone) run = AsyncResource.bind(task);
       });
     },
     waitingFor(callerId) {

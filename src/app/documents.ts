@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config.js';
+import { checkoutPath } from './checkout.js';
 import { createTrustedDocuments, type TrustedDocuments } from '../server/trusted-documents.js';
 
 /**
@@ -12,14 +12,7 @@ import { createTrustedDocuments, type TrustedDocuments } from '../server/trusted
  * documents that run.
  */
 export async function loadTrustedDocuments(config: Config, logger: Logger): Promise<TrustedDocuments> {
-  // From src/app under tsx, or dist/server/app when compiled: the checkout's schema/generated.
-  const isCompiled = fileURLToPath(import.meta.url).includes(`${sep}dist${sep}server${sep}`);
-  const own = new URL(
-    isCompiled
-      ? '../../../schema/generated/persisted-documents.json'
-      : '../../schema/generated/persisted-documents.json',
-    import.meta.url,
-  );
+  const own = checkoutPath('schema/generated/persisted-documents.json');
   const manifests: Record<string, string>[] = [];
   try {
     manifests.push(parseManifest(await readFile(own, 'utf8'), fileURLToPath(own)));

@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -9,6 +8,7 @@ import { createSimulator, SEED_ENTITY_ID, type Simulator, type SimulatorOptions 
 import type { createCluster } from '../cluster/index.js';
 import type { StatusSource } from '../upload-activity/status-source.js';
 import type { StatusWatcher } from '../upload-activity/status-watcher.js';
+import { checkoutPath } from './checkout.js';
 import { createCore, type AppConfig } from './core.js';
 import { createEdge } from './edge.js';
 import { createHttpApp, createMetricsApp } from './http-app.js';
@@ -54,8 +54,7 @@ export function createApp(config: AppConfig, deps: AppDependencies): App {
   const { logger } = deps;
   const lifecycle = new Lifecycle(logger);
   // dist/web: beside dist/server when compiled, ../dist/web from src/ under tsx (never web/, the sources).
-  const isCompiled = fileURLToPath(import.meta.url).includes(`${sep}dist${sep}server${sep}`);
-  const webAppDir = fileURLToPath(new URL(isCompiled ? '../../web/' : '../../dist/web/', import.meta.url));
+  const webAppDir = fileURLToPath(checkoutPath('dist/web/'));
   const httpServer: Server = createServer();
   const metricsServer: Server = createServer();
   lifecycle.onDispose('listeners', async () => {

@@ -137,12 +137,6 @@ export interface OperationCore<TSession, TContext> {
     request: OperationRequest,
     scope: OperationScope,
   ): Promise<Refused | PreparedOperation<TContext>>;
-  /** `authenticate` then `prepare`, for a transport with one operation per request; a denied session is refused. */
-  operation(
-    credentials: Credentials,
-    request: OperationRequest,
-    scope: OperationScope,
-  ): Promise<Refused | { session: Session<TSession>; operation: PreparedOperation<TContext> }>;
   /** For Apollo (which parses, validates and executes itself): one operation's context. */
   context(session: Session<TSession>, scope: OperationScope): TContext;
   /** For Apollo: the admission checks, as `prepare` runs them. */
@@ -252,13 +246,6 @@ export function createOperationCore<TSession, TContext>(
     schema,
     authenticate: (credentials) => options.authenticate(credentials),
     prepare: prepareOperation,
-    async operation(credentials, request, scope) {
-      const session = await options.authenticate(credentials);
-      if (isRefused(session)) return refuse(scope, session.refused);
-      if (session.denied) return refuse(scope, [session.denied]);
-      const operation = await prepareOperation(session, request, scope);
-      return isRefused(operation) ? operation : { session, operation };
-    },
     context: (session, scope) => options.context(session, scope),
     admit: options.admit,
     documents: options.documents,

@@ -7,7 +7,6 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../domain/index.js';
 import { maskError, refusal } from '../errors.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 import { logOperationErrors } from './error-logging.js';
@@ -22,7 +21,7 @@ import {
   type Refused,
   type Session,
 } from './core.js';
-import { LiveResults } from './live.js';
+import { streamedResults } from './live.js';
 import { acceptsMultipartSubscription, writeMultipart } from './multipart.js';
 import type { StreamRegistry } from './streams.js';
 import type { DocumentReference, DocumentTextCache } from './trusted-documents.js';
@@ -294,15 +293,13 @@ function refuse(
   record: OperationRecord,
 ): void {
   const refused: Refused =
-    errors instanceof GraphQLError ? { refused: [errors] } : isRefusal(errors) ? errors : { refused: errors };
+    errors instanceof GraphQLError ? { refused: [errors] } : isRefused(errors) ? errors : { refused: errors };
   record.isOperation = true;
   // The core's refusals are recorded (and masked) already; masking again keeps them as they are.
   if (refused.status === undefined) record.failed(refused.refused);
   for (const [name, value] of headersOf(refused)) res.setHeader(name, value);
   res.status(statusOf(refused)).json({ errors: refused.refused.map((error) => maskError(error.toJSON(), error)) });
 }
-
-const isRefusal = (value: readonly GraphQLError[] | Refused): value is Refused => 'refused' in value;
 
 /** What Apollo Client 4's HttpLink sends for a subscription. */
 const STREAMING_ACCEPT = 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0';
@@ -372,17 +369,7 @@ async function streamMultipart<TSession, TContext>(
     stream.close();
     return refuse(res, { refused: result.errors ?? [], status: 400 }, record);
   }
-  const results =
-    Symbol.asyncIterator in result
-      ? new LiveResults(result, {
-          expiresAt: session.expiresAt,
-          expired: () => {
-            const errors = [refusal(ErrorCode.UNAUTHENTICATED, 'Token expired: subscribe again with a fresh one')];
-            record.failed(errors);
-            return core.mask(errors);
-          },
-        })
-      : result;
+  const results = streamedResults(result, { expiresAt: session.expiresAt, record, mask: core.mask });
   try {
     await writeMultipart(res, results, { heartbeatMs: options.heartbeatMs });
   } finally {

@@ -1,4 +1,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
+import { ErrorCode } from '../domain/index.js';
+import { refusal } from '../errors.js';
+import type { OperationRecord } from './access-log.js';
 import { OperationEnded } from './core.js';
 
 export interface LiveResultsOptions {
@@ -72,4 +75,29 @@ export class LiveResults implements AsyncIterableIterator<ExecutionResult> {
     clearTimeout(this.expiry);
     await this.source.return?.();
   }
+}
+
+/**
+ * A subscription's results as an HTTP stream sends them: `LiveResults` ending with
+ * UNAUTHENTICATED at the credentials' expiry (noted in the access record), or the one
+ * result of a subscription that did not start.
+ */
+export function streamedResults(
+  result: AsyncIterableIterator<ExecutionResult> | ExecutionResult,
+  options: {
+    expiresAt: number | undefined;
+    record: OperationRecord;
+    mask: (errors: readonly GraphQLError[]) => GraphQLError[];
+  },
+): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
+  if (!(Symbol.asyncIterator in result)) return result;
+  const { expiresAt, record, mask } = options;
+  return new LiveResults(result, {
+    expiresAt,
+    expired: () => {
+      const errors = [refusal(ErrorCode.UNAUTHENTICATED, 'Token expired: subscribe again with a fresh one')];
+      record.failed(errors);
+      return mask(errors);
+    },
+  });
 }

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import type { ExecutionResult, GraphQLError } from 'graphql';
 import { createHandler, type HandlerOptions } from 'graphql-sse/lib/use/express';
-import { ErrorCode } from '../domain/index.js';
-import { refusal } from '../errors.js';
 import { OperationRecord, type AccessLog } from './access-log.js';
 import {
   headersOf,
@@ -14,7 +11,7 @@ import {
   type Refused,
   type Session,
 } from './core.js';
-import { LiveResults } from './live.js';
+import { streamedResults } from './live.js';
 import { scopeOfRequest } from './request-id.js';
 import type { OpenStream, StreamRegistry } from './streams.js';
 
@@ -114,14 +111,7 @@ export function createSseHandler<TSession, TContext>(options: SseOptions<TSessio
         if (!('data' in result)) return answer({ refused: result.errors ?? [] });
         return result;
       }
-      return new LiveResults(result, {
-        expiresAt: session.expiresAt,
-        expired: (): readonly GraphQLError[] => {
-          const errors = [refusal(ErrorCode.UNAUTHENTICATED, 'Token expired: subscribe again with a fresh one')];
-          record.failed(errors);
-          return core.mask(errors);
-        },
-      }) as AsyncIterableIterator<ExecutionResult>;
+      return streamedResults(result, { expiresAt: session.expiresAt, record, mask: core.mask });
     },
     onComplete(_ctx, req) {
       const operation = operations.get(req.raw);

@@ -280,20 +280,20 @@ export function createWebSocketEndpoint<TSession, TContext>(
           options.accessLog.write(record);
           return passOn(errors);
         };
-        if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object)) {
-          const errors = [closing()];
-          record.failed(errors);
-          return refuse(core.mask(errors));
-        }
+        /** This adapter's own refusal (the core's come recorded and masked). */
+        const refuseHere = (error: GraphQLError) => {
+          record.failed([error]);
+          return refuse(core.mask([error]));
+        };
+        if (!connection || connection.isClosed || flooding.has(ctx.extra.socket as object))
+          return refuseHere(closing());
         if (connection.operations.size >= options.maxOperationsPerConnection) {
-          const errors = [
+          return refuseHere(
             refusal(
               ErrorCode.BAD_USER_INPUT,
               `A connection may hold at most ${options.maxOperationsPerConnection} subscriptions`,
             ),
-          ];
-          record.failed(errors);
-          return refuse(core.mask(errors));
+          );
         }
         const operation = await core.prepare(connection.session, payload, {
           request: connection.scope,
@@ -301,11 +301,7 @@ export function createWebSocketEndpoint<TSession, TContext>(
           lifetime: lifetimeOf(connection),
         });
         if (isRefused(operation)) return refuse(operation.refused);
-        if (connection.isClosed) {
-          const errors = [closing()];
-          record.failed(errors);
-          return refuse(core.mask(errors));
-        }
+        if (connection.isClosed) return refuseHere(closing());
         connection.operations.set(id, record);
         clearTimeout(connection.idle);
         prepared.set(operation.args, operation);
